@@ -1,0 +1,13 @@
+// coactor: the whole public API of the core in one include (Asio integration excepted: asio.hpp).
+#pragma once
+
+#include <coactor/context.hpp>
+#include <coactor/error.hpp>
+#include <coactor/message.hpp>
+#include <coactor/node.hpp>
+#include <coactor/pid.hpp>
+#include <coactor/process.hpp>
+#include <coactor/result.hpp>
+#include <coactor/scheduler.hpp>
+#include <coactor/thread_pool.hpp>
+#include <coactor/time.hpp>

@@ -1,0 +1,121 @@
+// coactor detail: the envelope, one allocation that carries one message through a mailbox.
+//
+// Layout: the header below, then the payload object at the next multiple of its alignment. The header
+// says who sent it, what kind of traffic it is (plain message, request, reply, failure reply, timeout
+// tick) and the tag that pairs a request with its reply. An envelope is owned by exactly one place at a
+// time: the sender while it is built, then a mailbox, then the `message` handed to the receiver.
+#pragma once
+
+#include <coactor/detail/envelope_pool.hpp>
+#include <coactor/detail/type_name.hpp>
+#include <coactor/pid.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace coactor::detail {
+
+/// The operations on a payload type that the runtime needs without knowing the type.
+struct message_type {
+  std::string_view name;
+  std::size_t size;
+  std::size_t align;
+  void (*destroy)(void* payload) noexcept;  ///< null when the type is trivially destructible
+};
+
+template <class T>
+void destroy_payload(void* p) noexcept {
+  static_cast<T*>(p)->~T();
+}
+
+template <class T>
+inline constexpr message_type message_type_of{
+    compiler_type_name<T>(), sizeof(T), alignof(T),
+    std::is_trivially_destructible_v<T> ? nullptr : &destroy_payload<T>};
+
+/// The payload type stored for a value of type T: decayed, with C strings stored as std::string.
+template <class T>
+struct payload_type {
+  using type = std::decay_t<T>;
+};
+template <>
+struct payload_type<const char*> {
+  using type = std::string;
+};
+template <>
+struct payload_type<char*> {
+  using type = std::string;
+};
+template <class T>
+using payload_t = typename payload_type<std::decay_t<T>>::type;
+
+enum class envelope_kind : std::uint8_t {
+  message,  ///< a plain send
+  request,  ///< a request; `tag` is the requester's tag, the reply must carry it back
+  reply,    ///< the answer to the request with this `tag`
+  failure,  ///< the request with this `tag` failed; the payload is a coactor::error
+  timeout,  ///< a receive timeout tick; `tag` is the receive's epoch; no payload
+};
+
+struct envelope {
+  envelope* next = nullptr;  ///< intrusive mailbox link
+  const message_type* type = nullptr;
+  pid from;
+  std::uint64_t tag = 0;
+  envelope_kind kind = envelope_kind::message;
+  std::uint8_t size_class = envelope_pool::unpooled;  ///< how the envelope was allocated
+
+  static constexpr std::size_t payload_offset(std::size_t align) noexcept {
+    return (sizeof(envelope) + align - 1) & ~(align - 1);
+  }
+  void* payload() noexcept { return reinterpret_cast<char*>(this) + payload_offset(type->align); }
+  const void* payload() const noexcept { return reinterpret_cast<const char*>(this) + payload_offset(type->align); }
+};
+
+/// Builds an envelope holding a T constructed from `args`. Throws only what allocation or T's
+/// constructor throw.
+template <class T, class... A>
+envelope* make_envelope(A&&... args) {
+  constexpr std::size_t offset = envelope::payload_offset(alignof(T));
+  constexpr std::size_t size = offset + sizeof(T);
+  constexpr std::uint8_t cls = envelope_pool::class_of(size, alignof(T));
+  void* memory = envelope_pool::allocate(cls, size, alignof(T));
+  auto* e = ::new (memory) envelope{};
+  e->type = &message_type_of<T>;
+  e->size_class = cls;
+  try {
+    ::new (static_cast<char*>(memory) + offset) T(std::forward<A>(args)...);
+  } catch (...) {
+    envelope_pool::deallocate(memory, cls, alignof(T));
+    throw;
+  }
+  return e;
+}
+
+/// An envelope without payload (timeout ticks).
+inline envelope* make_bare_envelope(envelope_kind kind, std::uint64_t tag) {
+  constexpr std::uint8_t cls = envelope_pool::class_of(sizeof(envelope), alignof(envelope));
+  auto* e = ::new (envelope_pool::allocate(cls, sizeof(envelope), alignof(envelope))) envelope{};
+  e->size_class = cls;
+  e->kind = kind;
+  e->tag = tag;
+  return e;
+}
+
+/// Destroys the payload and frees the envelope. Accepts null.
+inline void destroy(envelope* e) noexcept {
+  if (!e) return;
+  const message_type* t = e->type;
+  if (t && t->destroy) t->destroy(e->payload());
+  const std::uint8_t cls = e->size_class;
+  const std::size_t align = t ? t->align : alignof(envelope);
+  e->~envelope();
+  envelope_pool::deallocate(e, cls, align);
+}
+
+}  // namespace coactor::detail

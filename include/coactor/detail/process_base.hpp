@@ -1,0 +1,117 @@
+// coactor detail: process_base, the control block of one process, and receive_wait, the state of a
+// receive in progress.
+//
+// Threads: a process runs on one scheduler thread at a time. Everything here except `box.push()` is
+// touched only by the thread currently running the process (or by the thread that schedules it, with a
+// happens-before edge through the mailbox CAS and the scheduler's queue).
+//
+// Wake-up protocol (the one rule that keeps a process on one thread at a time): a process suspended in
+// a receive has marked its mailbox `blocked`; the one push that replaces that mark schedules it. A process
+// suspended in anything else (sleep, an Asio operation) is scheduled by that operation's completion only.
+#pragma once
+
+#include <coactor/detail/mailbox.hpp>
+#include <coactor/detail/timer.hpp>
+#include <coactor/pid.hpp>
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+
+namespace coactor::detail {
+
+class node_core;
+class process_base;
+
+/// A receive in progress: what it accepts, where its scan stopped, and what it found.
+class receive_wait {
+ public:
+  /// Decides whether a plain message or request is the one this receive wants.
+  using matcher = bool (*)(receive_wait&, const envelope&);
+
+  receive_wait(process_base& p, matcher m) noexcept : proc_(&p), match_(m) {}
+  receive_wait(const receive_wait&) = delete;
+  receive_wait& operator=(const receive_wait&) = delete;
+  ~receive_wait();
+
+  /// Scans the queue (then what has arrived since) for a wanted message, dropping stale timeout ticks
+  /// and stale replies on the way. True when the receive is complete: `take()` holds the message, or it
+  /// timed out, or the matcher threw.
+  bool poll();
+
+  /// poll(); if nothing is wanted, marks the mailbox blocked. False: the process is now waiting, and from
+  /// this moment another thread may run it, so the caller must not touch the process or this object.
+  bool poll_or_block();
+
+  /// Arms a timeout after `d` on `t` (which the caller keeps alive until finish()). A new epoch: ticks
+  /// of earlier receives become stale.
+  void arm_timeout(duration d, timer& t);
+  /// Called once the receive is complete: disarms the timeout.
+  void finish() noexcept;
+
+  envelope* take() noexcept {
+    envelope* e = found_;
+    found_ = nullptr;
+    return e;
+  }
+  bool timed_out() const noexcept { return timed_out_; }
+  void rethrow_if_failed() const {
+    if (failure_) std::rethrow_exception(failure_);
+  }
+  process_base& process() const noexcept { return *proc_; }
+
+ private:
+  static void on_timer(timer& t) noexcept;
+
+  process_base* proc_;
+  matcher match_;
+  envelope* cursor_ = nullptr;  ///< last queued envelope known not to match; null: scan from the front
+  envelope* found_ = nullptr;
+  std::uint64_t epoch_ = 0;     ///< the epoch of this receive's timeout, 0 if none
+  bool timed_out_ = false;
+  std::exception_ptr failure_;  ///< what the matcher threw
+  timer* timer_ = nullptr;      ///< armed while epoch_ is set
+};
+
+class process_base {
+ public:
+  explicit process_base(node_core& n) noexcept : node(n) {}
+  process_base(const process_base&) = delete;
+  process_base& operator=(const process_base&) = delete;
+  virtual ~process_base() = default;
+
+  /// Called by the scheduler, once per schedule(): completes the pending receive if the mail allows it
+  /// (else waits again, without resuming the coroutine), then resumes the coroutine.
+  void step() noexcept {
+    if (waiting) {
+      if (!waiting->poll_or_block()) return;
+      waiting->finish();
+      waiting = nullptr;
+    }
+    resume_point.resume();
+  }
+
+  node_core& node;
+  pid self;
+  mailbox box;
+  std::coroutine_handle<> root;          ///< the process body's coroutine
+  std::coroutine_handle<> resume_point;  ///< the coroutine to resume next (the innermost awaiting one)
+  receive_wait* waiting = nullptr;       ///< the receive this process is suspended in, if any
+  process_base* next_ready = nullptr;    ///< link in a scheduler's run queue
+  std::uint64_t last_tag = 0;            ///< request tags handed out so far
+  std::uint64_t awaited_tag = 0;         ///< the tag of the reply being awaited, 0 when none
+  std::uint64_t last_epoch = 0;          ///< receive timeout epochs handed out so far
+  bool registered = false;               ///< has a registered name (guarded by the process table)
+};
+
+/// A process whose body is the callable F, kept alive as long as the process (a lambda's captures live
+/// in the lambda object, not in the coroutine frame).
+template <class F>
+class process_impl final : public process_base {
+ public:
+  template <class G>
+  process_impl(node_core& n, G&& g) : process_base(n), body(std::forward<G>(g)) {}
+  F body;
+};
+
+}  // namespace coactor::detail

@@ -1,0 +1,126 @@
+// coactor: node, a home for processes.
+//
+//     coactor::node node;                       // one worker thread per core
+//     coactor::pid logger = node.spawn(log_body);
+//     node.register_name("logger", logger);
+//     node.send(logger, std::string("hello"));
+//     node.run();                               // until stop() or every process has ended
+//
+// A node owns its processes, their pids (unguessable: a keyed hash of a counter, with a key drawn at
+// start), a registry of names, and the routing of messages. Its processes run on a scheduler: by
+// default a thread_pool of its own with `node_options::threads` workers (1 = single-threaded: everything
+// on the thread that calls run()); or a scheduler shared with other nodes (the simulator does that).
+//
+// Threads: every member function is thread-safe, except that the node must not be destroyed while its
+// scheduler runs. Destroying a node ends (destroys) the processes still alive, without running them.
+//
+// Errors: what cannot be delivered or ends badly (a message to a dead process, a process that throws or
+// ends with unread mail) is counted in stats() and passed to the error hook with the pid concerned. The
+// default hook prints one line to stderr.
+#pragma once
+
+#include <coactor/context.hpp>
+#include <coactor/detail/node_core.hpp>
+#include <coactor/error.hpp>
+#include <coactor/pid.hpp>
+#include <coactor/result.hpp>
+#include <coactor/scheduler.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace coactor {
+
+class thread_pool;
+
+struct node_options {
+  /// A name for logs and for the node's identity.
+  std::string name = "node";
+  /// Workers of the node's own thread pool: 0 = one per hardware thread, 1 = single-threaded.
+  /// Ignored when the node is given a scheduler.
+  unsigned threads = 0;
+  /// The node's incarnation; 0 = draw a random one (the normal case). Fixed values are for simulation.
+  std::uint64_t incarnation = 0;
+  /// The secret that process ids are derived from; all zero = draw a random one.
+  std::uint64_t pid_key[2] = {0, 0};
+};
+
+/// Counters since the node started. Each is exact once the node is idle.
+struct node_stats {
+  std::uint64_t processes = 0;       ///< processes alive now
+  std::uint64_t spawned = 0;         ///< processes started
+  std::uint64_t dead_letters = 0;    ///< messages dropped because their target does not exist
+  std::uint64_t unread_dropped = 0;  ///< messages still queued when their process ended
+  std::uint64_t stale_replies = 0;   ///< replies that came after their request had timed out
+  std::uint64_t failures = 0;        ///< processes that ended by throwing
+};
+
+class node {
+ public:
+  using error_hook = std::function<void(const error& what, const pid& who)>;
+
+  /// A node with a thread_pool of its own.
+  explicit node(node_options options = {});
+  /// A node on a scheduler shared with others; the scheduler must outlive the node.
+  explicit node(coactor::scheduler& s, node_options options = {});
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  /// Starts a process running `body(context, args...)`, which must return coactor::process. `body` and
+  /// `args` are moved or copied into the process and live as long as it does. The process first runs
+  /// when the scheduler gets to it (run() must be running or be called). Thread-safe.
+  template <class F, class... A>
+  pid spawn(F&& body, A&&... args) {
+    detail::admission entry(*sched_);
+    return detail::spawn(*core_, std::forward<F>(body), std::forward<A>(args)...);
+  }
+
+  /// Sends `msg` to `to` from outside any process (the sender is the null pid). Never blocks.
+  template <class T>
+  void send(const pid& to, T&& msg) {
+    core_->route_from_outside(to, detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)));
+  }
+
+  /// Registers a live process of this node under `name`. Fails with errc::name_taken,
+  /// errc::already_registered (a process has at most one name), errc::dead_process or errc::not_local.
+  /// The name is freed when the process ends.
+  result<void> register_name(std::string name, const pid& p) {
+    detail::admission entry(*sched_);
+    return core_->register_name(std::move(name), p);
+  }
+  /// Frees `name`; errc::no_such_name if it is not registered.
+  result<void> unregister_name(std::string_view name) {
+    detail::admission entry(*sched_);
+    return core_->unregister_name(name);
+  }
+  /// The process registered under `name`, or errc::no_such_name.
+  result<pid> whereis(std::string_view name) const { return core_->whereis(name); }
+
+  /// Replaces the error hook. It is called on scheduler threads, possibly concurrently: keep it short
+  /// and thread-safe. An empty hook silences reports (the counters still count).
+  void on_error(error_hook hook) { core_->set_error_hook(std::move(hook)); }
+
+  node_stats stats() const noexcept { return core_->stats(); }
+
+  /// Runs the scheduler on the calling thread (and the pool's other workers) until stop() or until no
+  /// process is left.
+  void run() { sched_->run(); }
+  /// Makes run() return. Callable from any thread and from processes.
+  void stop() noexcept { sched_->stop(); }
+
+  const std::string& name() const noexcept { return core_->name(); }
+  std::uint64_t incarnation() const noexcept { return core_->incarnation(); }
+  coactor::scheduler& scheduler() noexcept { return *sched_; }
+  detail::node_core& core() noexcept { return *core_; }
+
+ private:
+  std::unique_ptr<thread_pool> own_pool_;
+  coactor::scheduler* sched_;
+  std::unique_ptr<detail::node_core> core_;
+};
+
+}  // namespace coactor
