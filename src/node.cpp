@@ -1,6 +1,9 @@
 // node and node_core: process lifecycle, routing, registry, error reporting.
+#include <coactor/detail/router.hpp>
 #include <coactor/node.hpp>
+#include <coactor/process_name.hpp>
 #include <coactor/thread_pool.hpp>
+#include <coactor/transport.hpp>
 
 #include <cstdio>
 #include <random>
@@ -24,22 +27,27 @@ void print_report(const std::string& node_name, const error& e, const pid& who) 
 
 }  // namespace
 
-node::node(node_options options) : own_pool_(std::make_unique<thread_pool>(options.threads)), sched_(own_pool_.get()) {
-  std::uint64_t incarnation = options.incarnation ? options.incarnation : random_u64();
-  detail::siphash_key key{options.pid_key[0], options.pid_key[1]};
-  if (key.k0 == 0 && key.k1 == 0) key = {random_u64(), random_u64()};
-  core_ = std::make_unique<detail::node_core>(*this, *sched_, std::move(options.name), incarnation, key);
-}
+node::node(node_options options) : node(nullptr, std::move(options)) {}
 
-node::node(coactor::scheduler& s, node_options options) : sched_(&s) {
-  std::uint64_t incarnation = options.incarnation ? options.incarnation : random_u64();
+node::node(coactor::scheduler& s, node_options options) : node(&s, std::move(options)) {}
+
+node::node(coactor::scheduler* s, node_options options) {
+  if (s) {
+    sched_ = s;
+  } else {
+    own_pool_ = std::make_unique<thread_pool>(options.threads);
+    sched_ = own_pool_.get();
+  }
+  const std::uint64_t incarnation = options.incarnation ? options.incarnation : random_u64();
   detail::siphash_key key{options.pid_key[0], options.pid_key[1]};
   if (key.k0 == 0 && key.k1 == 0) key = {random_u64(), random_u64()};
   core_ = std::make_unique<detail::node_core>(*this, *sched_, std::move(options.name), incarnation, key);
+  if (options.transport) core_->attach_transport(std::move(options.transport), options.format, options.limits);
 }
 
 node::~node() {
   if (own_pool_) own_pool_->stop();
+  core_->shutdown_transport();
   core_.reset();  // ends the remaining processes while the scheduler still exists
 }
 
@@ -61,7 +69,29 @@ node_core::node_core(coactor::node& owner, coactor::scheduler& s, std::string na
       [node_name](const error& e, const pid& who) { print_report(node_name, e, who); });
 }
 
-node_core::~node_core() { destroy_all(); }
+node_core::~node_core() {
+  shutdown_transport();
+  destroy_all();
+}
+
+void node_core::attach_transport(std::unique_ptr<transport> t, codec format, const decode_limits& limits) {
+  router_ = std::make_unique<router>(*this, std::move(t), format, limits);
+}
+
+result<std::string> node_core::listen(std::string_view address) {
+  if (!router_) return error(errc::unreachable, "this node has no transport (node_options::transport)");
+  return router_->listen(address);
+}
+
+std::string node_core::address() const { return router_ ? router_->identity().address : std::string(); }
+
+void node_core::shutdown_transport() noexcept {
+  if (!router_) return;
+  try {
+    router_->shutdown();
+  } catch (...) {
+  }
+}
 
 void node_core::destroy_all() noexcept {
   table_.drain([&](process_base* p) {
@@ -136,7 +166,10 @@ void node_core::exit(process_base& p, std::exception_ptr failure) noexcept {
 }
 
 void node_core::route(const pid& to, envelope* e) noexcept {
-  if (!is_local(to)) return undeliverable(to, e, errc::unreachable);
+  if (!is_local(to)) {
+    if (router_) return router_->send(to, e);
+    return undeliverable(to, e, error(errc::unreachable, "no transport: " + to.to_string()));
+  }
   process_base* woken = nullptr;
   const bool delivered = table_.with(to.slot(), to.id(), [&](process_base* p) {
     if (!p) return false;
@@ -156,6 +189,20 @@ void node_core::route(const pid& to, envelope* e) noexcept {
   if (!delivered) undeliverable(to, e, errc::dead_process);
 }
 
+void node_core::route(const process_name& target, envelope* e) noexcept {
+  if (!target.node.empty() && (!router_ || target.node != router_->identity().address)) {
+    if (router_) return router_->send_to_name(target.node, target.name, e);
+    return undeliverable(pid{}, e, error(errc::unreachable, "no transport: " + target.to_string()));
+  }
+  auto found = whereis(target.name);
+  if (!found) return undeliverable(pid{}, e, error(errc::no_such_name, "'" + target.name + "'"));
+  if (e->kind == envelope_kind::request && *found == e->from) {
+    fail_request(e->from, e->tag, *found, error(errc::request_to_self, "'" + target.name + "' is the requester"));
+    return destroy(e);
+  }
+  route(*found, e);
+}
+
 void node_core::route_from_outside(const pid& to, envelope* e) {
   if (concurrent_ || sched_.on_scheduler_thread()) return route(to, e);
   struct parcel {  // owns the envelope until delivered, so a post that never runs does not leak it
@@ -170,12 +217,28 @@ void node_core::route_from_outside(const pid& to, envelope* e) {
 }
 
 void node_core::undeliverable(const pid& to, envelope* e, errc why) noexcept {
-  if (e->kind == envelope_kind::request) {
-    fail_request(e->from, e->tag, to,
-                 error(why, (why == errc::dead_process ? "no process " : "no route to ") + to.to_string()));
+  try {
+    undeliverable(to, e, error(why, (why == errc::dead_process ? "no process " : "no route to ") + to.to_string()));
+  } catch (...) {
     destroy(e);
-  } else {
-    dead_letter(to, e, why);
+  }
+}
+
+void node_core::undeliverable(const pid& to, envelope* e, const error& why) noexcept {
+  if (e->kind == envelope_kind::request) {
+    fail_request(e->from, e->tag, to, why);
+    destroy(e);
+    return;
+  }
+  dead_letters_.fetch_add(1, std::memory_order_relaxed);
+  const char* what = e->kind == envelope_kind::reply     ? "reply"
+                     : e->kind == envelope_kind::failure ? "failure reply"
+                                                         : "message";
+  std::string type(e->type ? e->type->name : std::string_view("?"));
+  destroy(e);
+  try {
+    report(error(why.code(), std::string(what) + " of type " + type + " dropped: " + why.detail()), to);
+  } catch (...) {
   }
 }
 
@@ -192,15 +255,10 @@ void node_core::fail_request(const pid& requester, std::uint64_t tag, const pid&
 }
 
 void node_core::dead_letter(const pid& to, envelope* e, errc why) noexcept {
-  dead_letters_.fetch_add(1, std::memory_order_relaxed);
-  const char* what = e->kind == envelope_kind::reply     ? "reply"
-                     : e->kind == envelope_kind::failure ? "failure reply"
-                                                         : "message";
-  std::string type(e->type ? e->type->name : std::string_view("?"));
-  destroy(e);
   try {
-    report(error(why, std::string(what) + " of type " + type + " dropped"), to);
+    undeliverable(to, e, error(why, to.to_string()));
   } catch (...) {
+    destroy(e);
   }
 }
 
@@ -271,6 +329,7 @@ coactor::node_stats node_core::stats() const noexcept {
   s.unread_dropped = unread_dropped_.load(std::memory_order_relaxed);
   s.stale_replies = stale_replies_.load(std::memory_order_relaxed);
   s.failures = failures_.load(std::memory_order_relaxed);
+  s.bad_frames = router_ ? router_->bad_frames() : 0;
   return s;
 }
 

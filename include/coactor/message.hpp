@@ -2,7 +2,12 @@
 //
 // A message owns its payload (move-only, like unique_ptr). It remembers who sent it and whether it is a
 // request, so that `context::reply(msg, answer)` can answer it. Inspect it without knowing its type
-// (`type_name()`, `is<T>()`), then read it (`as<T>()`, `get_if<T>()`).
+// (`type_name()`, `is<T>()`, `to_json()`), then read it (`as<T>()`, `get_if<T>()`).
+//
+// A message from another node was decoded when it arrived, so it reads like a local one. If its type is
+// unknown on this node (no code here sends or receives that type), it is kept opaque: `is<T>()` is false
+// for every T, but its `type_name()` is known, `to_json()` works when it came as JSON, and it can be
+// forwarded (context::forward) as it is, without decoding.
 //
 // `received<T>` is a message known to hold a T (what `receive<T>()` returns): `*m` and `m->` reach the T,
 // and it can still be replied to.
@@ -13,6 +18,8 @@
 #include <coactor/detail/envelope.hpp>
 #include <coactor/error.hpp>
 #include <coactor/pid.hpp>
+#include <coactor/result.hpp>
+#include <coactor/type_name.hpp>
 
 #include <string>
 #include <string_view>
@@ -39,13 +46,20 @@ class message {
   /// False only for a moved-from or default-constructed message.
   explicit operator bool() const noexcept { return env_ != nullptr; }
 
-  /// The name of the payload's type (its wire name).
-  std::string_view type_name() const noexcept { return env_ && env_->type ? env_->type->name : std::string_view{}; }
+  /// The wire name of the payload's type (see type_name.hpp), also for opaque messages.
+  std::string_view type_name() const noexcept;
 
   template <class T>
   bool is() const noexcept {
-    return env_ && env_->type == &detail::message_type_of<detail::payload_t<T>>;
+    return env_ && env_->type == &detail::type_of<detail::payload_t<T>>();
   }
+
+  /// True for a message from another node whose type this node does not know.
+  bool is_opaque() const noexcept { return env_ && env_->type == &detail::opaque_type; }
+
+  /// The payload as JSON text, for logs and tools. Fails with errc::not_serializable for a type without
+  /// a wire form, and errc::unknown_type for an opaque message that came in the binary codec.
+  result<std::string> to_json(int indent = -1) const;
 
   /// The payload if it is a T, else null.
   template <class T>
@@ -61,12 +75,12 @@ class message {
   template <class T>
   detail::payload_t<T>& as() {
     if (auto* p = get_if<T>()) return *p;
-    throw_bad_type(detail::message_type_of<detail::payload_t<T>>.name);
+    throw_bad_type(coactor::type_name<detail::payload_t<T>>());
   }
   template <class T>
   const detail::payload_t<T>& as() const {
     if (auto* p = get_if<T>()) return *p;
-    throw_bad_type(detail::message_type_of<detail::payload_t<T>>.name);
+    throw_bad_type(coactor::type_name<detail::payload_t<T>>());
   }
 
   /// The process that sent it; the null pid when it was sent from outside any process.

@@ -19,12 +19,15 @@
 // default hook prints one line to stderr.
 #pragma once
 
+#include <coactor/codec.hpp>
 #include <coactor/context.hpp>
 #include <coactor/detail/node_core.hpp>
 #include <coactor/error.hpp>
 #include <coactor/pid.hpp>
+#include <coactor/process_name.hpp>
 #include <coactor/result.hpp>
 #include <coactor/scheduler.hpp>
+#include <coactor/transport.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -46,6 +49,13 @@ struct node_options {
   std::uint64_t incarnation = 0;
   /// The secret that process ids are derived from; all zero = draw a random one.
   std::uint64_t pid_key[2] = {0, 0};
+  /// How this node reaches other nodes (transports/...); none: it talks to its own processes only.
+  std::unique_ptr<coactor::transport> transport;
+  /// The codec this node encodes its messages with. Frames say their codec, so nodes with different
+  /// codecs talk to each other.
+  codec format = codec::binary;
+  /// Bounds on what decoding one incoming message may cost.
+  decode_limits limits;
 };
 
 /// Counters since the node started. Each is exact once the node is idle.
@@ -56,6 +66,7 @@ struct node_stats {
   std::uint64_t unread_dropped = 0;  ///< messages still queued when their process ended
   std::uint64_t stale_replies = 0;   ///< replies that came after their request had timed out
   std::uint64_t failures = 0;        ///< processes that ended by throwing
+  std::uint64_t bad_frames = 0;      ///< frames from peers refused: malformed, undecodable, misrouted
 };
 
 class node {
@@ -84,6 +95,31 @@ class node {
   void send(const pid& to, T&& msg) {
     core_->route_from_outside(to, detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)));
   }
+
+  /// Sends `msg` to whatever process holds `to.name` on node `to.node`, from outside any process.
+  template <class T>
+  void send(const process_name& to, T&& msg) {
+    detail::envelope* e = detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg));
+    if (to.node.empty() || to.node == core_->address()) {
+      auto found = core_->whereis(to.name);
+      if (found) return core_->route_from_outside(*found, e);
+    }
+    detail::admission entry(*sched_);
+    core_->route(to, e);
+  }
+
+  /// Starts accepting connections from other nodes at `address` ("host:port"; port 0 picks a free
+  /// port), as the Factor post's start-node. Returns the address bound. Needs node_options::transport.
+  /// Call it before the node exchanges messages with other nodes.
+  result<std::string> listen(std::string_view address) {
+    detail::admission entry(*sched_);
+    return core_->listen(address);
+  }
+  /// Where this node accepts connections ("127.0.0.1:41234"); empty if it does not listen.
+  std::string address() const { return core_->address(); }
+
+  /// The string form of `p` (see pid.hpp), with this node's address for its own processes.
+  std::string to_string(const pid& p) const { return p.to_string(core_->is_local(p) ? core_->address() : std::string(p.address())); }
 
   /// Registers a live process of this node under `name`. Fails with errc::name_taken,
   /// errc::already_registered (a process has at most one name), errc::dead_process or errc::not_local.
@@ -118,8 +154,10 @@ class node {
   detail::node_core& core() noexcept { return *core_; }
 
  private:
+  node(coactor::scheduler* s, node_options options);
+
   std::unique_ptr<thread_pool> own_pool_;
-  coactor::scheduler* sched_;
+  coactor::scheduler* sched_ = nullptr;
   std::unique_ptr<detail::node_core> core_;
 };
 

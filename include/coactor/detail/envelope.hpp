@@ -1,13 +1,15 @@
 // coactor detail: the envelope, one allocation that carries one message through a mailbox.
 //
-// Layout: the header below, then the payload object at the next multiple of its alignment. The header
+// Layout: the header below, then the payload object at the next multiple of its alignment. A message
+// that came from another node has been decoded on arrival into the same layout; one whose type this
+// node does not know holds an opaque_payload (type == &opaque_type). The header
 // says who sent it, what kind of traffic it is (plain message, request, reply, failure reply, timeout
 // tick) and the tag that pairs a request with its reply. An envelope is owned by exactly one place at a
 // time: the sender while it is built, then a mailbox, then the `message` handed to the receiver.
 #pragma once
 
 #include <coactor/detail/envelope_pool.hpp>
-#include <coactor/detail/type_name.hpp>
+#include <coactor/detail/message_type.hpp>
 #include <coactor/pid.hpp>
 
 #include <cstddef>
@@ -19,24 +21,6 @@
 #include <utility>
 
 namespace coactor::detail {
-
-/// The operations on a payload type that the runtime needs without knowing the type.
-struct message_type {
-  std::string_view name;
-  std::size_t size;
-  std::size_t align;
-  void (*destroy)(void* payload) noexcept;  ///< null when the type is trivially destructible
-};
-
-template <class T>
-void destroy_payload(void* p) noexcept {
-  static_cast<T*>(p)->~T();
-}
-
-template <class T>
-inline constexpr message_type message_type_of{
-    compiler_type_name<T>(), sizeof(T), alignof(T),
-    std::is_trivially_destructible_v<T> ? nullptr : &destroy_payload<T>};
 
 /// The payload type stored for a value of type T: decayed, with C strings stored as std::string.
 template <class T>
@@ -86,7 +70,7 @@ envelope* make_envelope(A&&... args) {
   constexpr std::uint8_t cls = envelope_pool::class_of(size, alignof(T));
   void* memory = envelope_pool::allocate(cls, size, alignof(T));
   auto* e = ::new (memory) envelope{};
-  e->type = &message_type_of<T>;
+  e->type = &type_of<T>();
   e->size_class = cls;
   try {
     ::new (static_cast<char*>(memory) + offset) T(std::forward<A>(args)...);
@@ -95,6 +79,24 @@ envelope* make_envelope(A&&... args) {
     throw;
   }
   return e;
+}
+
+/// An envelope with room for a value of type `t`, not yet constructed (decoding writes it).
+inline envelope* allocate_envelope(const message_type& t) {
+  const std::size_t size = envelope::payload_offset(t.align) + t.size;
+  const std::uint8_t cls = envelope_pool::class_of(size, t.align);
+  auto* e = ::new (envelope_pool::allocate(cls, size, t.align)) envelope{};
+  e->type = &t;
+  e->size_class = cls;
+  return e;
+}
+
+/// Frees an envelope from allocate_envelope() whose value was never constructed.
+inline void free_unconstructed(envelope* e) noexcept {
+  const std::uint8_t cls = e->size_class;
+  const std::size_t align = e->type->align;
+  e->~envelope();
+  envelope_pool::deallocate(e, cls, align);
 }
 
 /// An envelope without payload (timeout ticks).

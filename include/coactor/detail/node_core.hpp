@@ -2,6 +2,7 @@
 // block: process table, registry, routing, error reporting, counters. The public face is `node`.
 #pragma once
 
+#include <coactor/codec.hpp>
 #include <coactor/detail/envelope.hpp>
 #include <coactor/detail/process_table.hpp>
 #include <coactor/detail/siphash.hpp>
@@ -22,12 +23,15 @@
 
 namespace coactor {
 class node;
+class transport;
 struct node_stats;
+struct process_name;
 }  // namespace coactor
 
 namespace coactor::detail {
 
 class process_base;
+class router;
 
 /// std::hash over anything convertible to string_view, for heterogeneous lookup.
 struct string_hash {
@@ -63,6 +67,10 @@ class node_core {
   /// traffic is counted as a dead letter and reported to the error hook.
   void route(const pid& to, envelope* e) noexcept;
 
+  /// Delivers `e` to whatever process holds `target.name` on the node `target.node` (this node when
+  /// empty or this node's own address). Takes ownership of `e`. Thread-safe.
+  void route(const process_name& target, envelope* e) noexcept;
+
   /// route(), from a thread that may not be one of the scheduler's: on a single-threaded scheduler the
   /// delivery is handed to the scheduler's thread (in order, per calling thread).
   void route_from_outside(const pid& to, envelope* e);
@@ -70,6 +78,7 @@ class node_core {
   /// Disposes of an envelope that cannot reach `to`: a request is answered with a failure reply, other
   /// traffic becomes a dead letter.
   void undeliverable(const pid& to, envelope* e, errc why) noexcept;
+  void undeliverable(const pid& to, envelope* e, const error& why) noexcept;
 
   /// Sends a failure reply (a coactor::error) for the request `tag` of `requester`.
   void fail_request(const pid& requester, std::uint64_t tag, const pid& from, error why) noexcept;
@@ -86,6 +95,16 @@ class node_core {
 
   coactor::node_stats stats() const noexcept;
   void count_stale_reply() noexcept { stale_replies_.fetch_add(1, std::memory_order_relaxed); }
+  void count_dead_letter() noexcept { dead_letters_.fetch_add(1, std::memory_order_relaxed); }
+
+  /// Connects the node to other nodes through `t` (once, before the node runs).
+  void attach_transport(std::unique_ptr<transport> t, codec format, const decode_limits& limits);
+  /// Starts accepting connections (needs a transport).
+  result<std::string> listen(std::string_view address);
+  /// Where this node accepts connections; empty if it does not listen.
+  std::string address() const;
+  /// Stops the transport; called when the node goes away.
+  void shutdown_transport() noexcept;
 
  private:
   std::uint64_t new_process_id() noexcept;
@@ -100,6 +119,7 @@ class node_core {
   std::atomic<std::uint64_t> pid_counter_{0};
 
   process_table table_;
+  std::unique_ptr<router> router_;
 
   mutable std::mutex registry_mutex_;
   std::unordered_map<std::string, pid, string_hash, std::equal_to<>> registry_;

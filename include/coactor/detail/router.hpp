@@ -1,0 +1,62 @@
+// coactor detail: router, the node's side of its transport.
+//
+// Outgoing: an envelope for a process of another node (by pid, or by registered name at an address) is
+// encoded into one frame, straight into a per-thread scratch buffer, and handed to the transport.
+// Incoming: a frame from a peer is parsed, its message decoded (or kept opaque when its type is unknown
+// here), and routed to the target process like a local send. Whatever cannot be encoded, decoded,
+// resolved or delivered becomes a failure reply (for a request) or a counted, reported dead letter.
+#pragma once
+
+#include <coactor/codec.hpp>
+#include <coactor/detail/envelope.hpp>
+#include <coactor/pid.hpp>
+#include <coactor/result.hpp>
+#include <coactor/transport.hpp>
+#include <coactor/wire/frame.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace coactor::detail {
+
+class node_core;
+
+class router final : public transport_host {
+ public:
+  router(node_core& node, std::unique_ptr<transport> t, codec format, const decode_limits& limits);
+  ~router() override;
+
+  /// Starts accepting connections; sets this node's address.
+  result<std::string> listen(std::string_view address);
+  /// Stops the transport (before the node goes away).
+  void shutdown();
+
+  /// Sends `e` to `to`, a process of another node. Takes ownership of `e`.
+  void send(const pid& to, envelope* e) noexcept;
+  /// Sends `e` to whatever process holds `name` on the node at `address`. Takes ownership of `e`.
+  void send_to_name(std::string_view address, std::string_view name, envelope* e) noexcept;
+
+  std::uint64_t bad_frames() const noexcept { return bad_frames_.load(std::memory_order_relaxed); }
+
+  // transport_host
+  const node_identity& identity() const noexcept override { return identity_; }
+  coactor::scheduler& scheduler() noexcept override;
+  void deliver(const node_identity& from, std::string_view frame) override;
+  void undeliverable(std::string_view frame, const error& why) override;
+  void report(const error& what) override;
+
+ private:
+  void send_frame(const peer_ref& peer, const pid& to, std::string_view to_name, envelope* e) noexcept;
+  result<void> encode(std::string& out, const pid& to, std::string_view to_name, const envelope& e);
+  envelope* decode(const wire::frame_view& f, error& why);
+
+  node_core& node_;
+  std::unique_ptr<transport> transport_;
+  node_identity identity_;
+  decode_limits limits_;
+  std::atomic<std::uint64_t> bad_frames_{0};
+};
+
+}  // namespace coactor::detail

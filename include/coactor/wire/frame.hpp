@@ -1,0 +1,105 @@
+// coactor wire: frame, the unit every transport carries (see docs/protocol.md for the byte layout).
+//
+// A connection starts with an 8-byte preamble (magic "CoAc", protocol version, reserved) and a hello
+// frame from each side (handshake.hpp); after that it carries frames:
+//
+//   u32   length of the rest of the frame (LE), at most frame_limits::max_frame_bytes
+//   u8    kind (frame_kind)
+//   u8    codec of the payload (1 binary, 2 json; 0 when the kind has no message payload)
+//   u16   flags (LE): bit 0 = the target is a registered name; other bits reserved, sent as 0, ignored
+//   ...   kind-specific body (message, request, reply, failure: the envelope fields below)
+//
+// Envelope fields, in order: target (a name: varint length + UTF-8; or a pid: u64 incarnation, u64 id,
+// varint slot), sender pid (u64 incarnation, 0 = no sender; else u64 id, varint slot, string address,
+// empty meaning "the node that sent this frame"), varint tag (request/reply pairing, 0 for plain
+// messages), type name (varint length + bytes; absent for failure frames), then the payload to the end of
+// the frame: the message encoded with the frame's codec, or for a failure: varint errc + string detail.
+//
+// Parsing never trusts the bytes: a length over the limit, a truncated or malformed field, an unknown
+// kind or codec each come back as an error (errc::too_large, errc::bad_message, errc::protocol) and the
+// caller drops the connection; nothing crashes and nothing is allocated.
+#pragma once
+
+#include <coactor/codec.hpp>
+#include <coactor/error.hpp>
+#include <coactor/pid.hpp>
+#include <coactor/result.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace coactor::wire {
+
+inline constexpr std::uint16_t protocol_version = 1;
+inline constexpr char magic[4] = {'C', 'o', 'A', 'c'};
+inline constexpr std::size_t preamble_bytes = 8;
+inline constexpr std::size_t length_bytes = 4;
+
+enum class frame_kind : std::uint8_t {
+  hello = 1,    ///< handshake (handshake.hpp)
+  message = 2,  ///< a plain send
+  request = 3,  ///< a request: the reply must carry its tag back
+  reply = 4,    ///< the reply to the request `tag`
+  failure = 5,  ///< the request `tag` failed (payload: errc + detail)
+  ack = 6,      ///< per-message connections: the frame was taken (payload: errc 0 or the refusal)
+  bye = 7,      ///< the sender closes the connection (payload: errc + reason)
+};
+
+inline constexpr std::uint16_t flag_to_name = 1;
+
+struct frame_limits {
+  std::size_t max_frame_bytes = (std::size_t{64} << 20) + 4096;  ///< a 64 MiB message plus its header
+};
+
+/// A parsed frame. The views point into the bytes it was parsed from.
+struct frame_view {
+  frame_kind kind{};
+  codec format{};
+  std::uint16_t flags = 0;
+  pid to;                    ///< the target process, unless flags & flag_to_name
+  std::string_view to_name;  ///< the target's registered name, if flags & flag_to_name
+  pid from;                  ///< the sender, or the null pid
+  std::string_view from_address;  ///< the sender's node address as sent (empty: the peer itself)
+  std::uint64_t tag = 0;
+  std::string_view type;     ///< the payload's type name (message, request, reply)
+  std::string_view payload;  ///< the encoded message; for failure/ack/bye: errc and detail (see read_status)
+};
+
+/// The 8 bytes every connection starts with.
+void write_preamble(std::string& out);
+/// Checks a peer's preamble (exactly preamble_bytes): errc::protocol if it is not coactor or of an
+/// incompatible protocol version.
+result<void> check_preamble(std::string_view in);
+
+/// The length of the first frame in `in` including its length field, 0 if `in` does not yet hold the
+/// whole length field; errc::too_large if the frame is over the limit, errc::bad_message if too short.
+/// The frame is complete when in.size() >= the returned length.
+result<std::size_t> frame_size(std::string_view in, const frame_limits& limits = {});
+
+/// Parses one complete frame (exactly the bytes frame_size() said). `local_incarnation` makes pids of
+/// this node local (no address); other pids get their address interned (the sender's own pid gets
+/// `peer_address` when it travels without one).
+result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnation, std::string_view peer_address);
+
+/// Writing a frame: begin_frame() reserves the length, the body is appended, end_frame() patches it.
+std::size_t begin_frame(std::string& out, frame_kind kind, codec format, std::uint16_t flags);
+void end_frame(std::string& out, std::size_t start);
+
+/// Appends the envelope fields that precede the payload. `to_name` is used when not empty. `from` is
+/// sent without address when it belongs to `ctx.local_incarnation` (the receiver knows who sent the frame).
+void write_envelope_fields(std::string& out, const pid& to, std::string_view to_name, const pid& from,
+                           std::uint64_t tag, std::string_view type, const wire_context& ctx, bool with_type);
+
+/// Payloads of failure, ack and bye frames: an error code (0 = none) and a detail text.
+struct status {
+  int code = 0;
+  std::string detail;
+  /// The status as an error (a code of 0 is the empty error_code).
+  error to_error() const;
+};
+void write_status(std::string& out, int code, std::string_view detail);
+result<status> read_status(std::string_view payload);
+
+}  // namespace coactor::wire

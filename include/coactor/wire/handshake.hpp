@@ -1,0 +1,44 @@
+// coactor wire: the handshake every connection starts with.
+//
+// Each side sends, as soon as the connection is up, the preamble (frame.hpp) and a hello frame:
+//
+//   u64     incarnation of the sending node
+//   string  node name
+//   string  the address where it accepts connections (empty if it does not listen)
+//   u8      the codec it encodes messages with (frames say their own codec; this is informative)
+//   u32     capability flags (none defined yet; reserved for authentication and TLS, sent as 0)
+//   varint  count of extensions, then that many (string key, string value) pairs; unknown keys are
+//           ignored. Room for what comes later (a cookie challenge, a TLS upgrade) without a new version.
+//
+// A peer whose preamble or hello is wrong (not coactor, incompatible version, malformed hello, a frame
+// before the hello) is refused: the refusing side sends a bye frame naming the reason, when it can,
+// and closes.
+#pragma once
+
+#include <coactor/result.hpp>
+#include <coactor/transport.hpp>
+#include <coactor/wire/frame.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace coactor::wire {
+
+struct hello {
+  node_identity node;
+  std::uint32_t capabilities = 0;
+  std::vector<std::pair<std::string, std::string>> extensions;
+};
+
+/// Appends the preamble and the hello frame of `self`.
+void write_greeting(std::string& out, const node_identity& self);
+
+/// Parses a hello frame (a complete frame, as frame_size() delimits it).
+result<hello> parse_hello(std::string_view frame);
+
+/// Appends a bye frame carrying `why`.
+void write_bye(std::string& out, const error& why);
+
+}  // namespace coactor::wire

@@ -1,0 +1,210 @@
+#include <coactor/detail/node_core.hpp>
+#include <coactor/detail/router.hpp>
+#include <coactor/wire/frame.hpp>
+
+#include <cstring>
+
+namespace coactor::detail {
+namespace {
+
+wire::frame_kind kind_of(envelope_kind k) noexcept {
+  switch (k) {
+    case envelope_kind::request: return wire::frame_kind::request;
+    case envelope_kind::reply: return wire::frame_kind::reply;
+    case envelope_kind::failure: return wire::frame_kind::failure;
+    default: return wire::frame_kind::message;
+  }
+}
+
+envelope_kind kind_of(wire::frame_kind k) noexcept {
+  switch (k) {
+    case wire::frame_kind::request: return envelope_kind::request;
+    case wire::frame_kind::reply: return envelope_kind::reply;
+    case wire::frame_kind::failure: return envelope_kind::failure;
+    default: return envelope_kind::message;
+  }
+}
+
+// Outgoing frames are built here, one at a time per thread, then copied by the transport.
+thread_local std::string scratch;
+
+}  // namespace
+
+router::router(node_core& node, std::unique_ptr<transport> t, codec format, const decode_limits& limits)
+    : node_(node), transport_(std::move(t)), limits_(limits) {
+  identity_.incarnation = node.incarnation();
+  identity_.name = node.name();
+  identity_.format = format;
+  transport_->attach(*this);
+}
+
+router::~router() = default;
+
+coactor::scheduler& router::scheduler() noexcept { return node_.scheduler(); }
+
+result<std::string> router::listen(std::string_view address) {
+  auto bound = transport_->listen(address);
+  if (bound) identity_.address = *bound;
+  return bound;
+}
+
+void router::shutdown() { transport_->shutdown(); }
+
+result<void> router::encode(std::string& out, const pid& to, std::string_view to_name, const envelope& e) {
+  const bool opaque = e.type == &opaque_type;
+  const codec format = opaque ? static_cast<const opaque_payload*>(e.payload())->format : identity_.format;
+  const wire_context ctx{identity_.incarnation, identity_.address};
+  const bool failure = e.kind == envelope_kind::failure;
+  const std::size_t start = wire::begin_frame(out, kind_of(e.kind), failure ? codec{} : format,
+                                              to_name.empty() ? 0 : wire::flag_to_name);
+  std::string_view type;
+  if (opaque)
+    type = static_cast<const opaque_payload*>(e.payload())->type_name;
+  else if (!failure)
+    type = e.type->name;
+  wire::write_envelope_fields(out, to, to_name, e.from, e.tag, type, ctx, !failure);
+  if (failure) {
+    const auto& why = *static_cast<const error*>(e.payload());
+    const bool ours = why.code().category() == error_category();
+    wire::write_status(out, ours ? why.code().value() : static_cast<int>(errc::io), ours ? why.detail() : why.message());
+  } else if (opaque) {
+    out += static_cast<const opaque_payload*>(e.payload())->bytes;
+  } else if (!e.type->encode) {
+    return error(errc::not_serializable, "type " + std::string(e.type->name) + " cannot leave this node");
+  } else if (auto r = e.type->encode(e.payload(), format, out, ctx); !r) {
+    return r.error();
+  }
+  wire::end_frame(out, start);
+  return {};
+}
+
+void router::send_frame(const peer_ref& peer, const pid& to, std::string_view to_name, envelope* e) noexcept {
+  std::string& out = scratch;
+  out.clear();
+  result<void> encoded = [&]() -> result<void> {
+    try {
+      return encode(out, to, to_name, *e);
+    } catch (const std::exception& ex) {
+      return error(errc::bad_message, ex.what());
+    }
+  }();
+  if (!encoded) {
+    node_.undeliverable(to, e, encoded.error());
+    return;
+  }
+  destroy(e);
+  transport_->send(peer, out);
+}
+
+void router::send(const pid& to, envelope* e) noexcept {
+  send_frame(peer_ref{to.node(), to.address()}, to, {}, e);
+}
+
+void router::send_to_name(std::string_view address, std::string_view name, envelope* e) noexcept {
+  send_frame(peer_ref{0, address}, pid{}, name, e);
+}
+
+envelope* router::decode(const wire::frame_view& f, error& why) {
+  if (f.kind == wire::frame_kind::failure) {
+    auto status = wire::read_status(f.payload);
+    if (!status) {
+      why = status.error();
+      return nullptr;
+    }
+    return make_envelope<error>(status->to_error());
+  }
+  const message_type* t = find_type(f.type);
+  if (t == &ambiguous_type) {
+    why = error(errc::unknown_type, "two C++ types on this node share the wire name '" + std::string(f.type) + "'");
+    return nullptr;
+  }
+  if (!t || !t->decode) {  // a type this node does not know: keep it as it came
+    return make_envelope<opaque_payload>(opaque_payload{f.format, std::string(f.type), std::string(f.payload)});
+  }
+  envelope* e = allocate_envelope(*t);
+  const wire_context ctx{identity_.incarnation, identity_.address};
+  if (auto r = t->decode(e->payload(), f.format, f.payload, limits_, ctx); !r) {
+    free_unconstructed(e);
+    why = r.error();
+    return nullptr;
+  }
+  return e;
+}
+
+void router::deliver(const node_identity& from, std::string_view frame) {
+  auto parsed = wire::parse_frame(frame, identity_.incarnation, from.address);
+  if (!parsed) {
+    bad_frames_.fetch_add(1, std::memory_order_relaxed);
+    node_.report(error(parsed.error().code(), "frame from " + from.name + " (" + from.address + "): " +
+                                                  parsed.error().detail()),
+                 {});
+    return;
+  }
+  const wire::frame_view& f = *parsed;
+  if (f.kind == wire::frame_kind::hello || f.kind == wire::frame_kind::ack || f.kind == wire::frame_kind::bye) {
+    bad_frames_.fetch_add(1, std::memory_order_relaxed);
+    node_.report(error(errc::protocol, "unexpected frame kind from " + from.name), {});
+    return;
+  }
+  // The target: a registered name, or a pid of this incarnation (a pid of an earlier incarnation of
+  // this node names a process that is gone).
+  pid to = f.to;
+  errc unreachable{};
+  if (f.flags & wire::flag_to_name) {
+    auto found = node_.whereis(f.to_name);
+    if (found)
+      to = *found;
+    else
+      unreachable = errc::no_such_name;
+  } else if (to.node() != identity_.incarnation) {
+    unreachable = errc::dead_process;
+  }
+  error why{std::error_code{}};
+  envelope* e = nullptr;
+  try {
+    e = decode(f, why);
+  } catch (const std::exception& ex) {
+    why = error(errc::bad_message, ex.what());
+  }
+  if (!e) {
+    bad_frames_.fetch_add(1, std::memory_order_relaxed);
+    const error bad(why.code(), "message from " + f.from.to_string() + ": " + why.detail());
+    if (f.kind == wire::frame_kind::request)
+      node_.fail_request(f.from, f.tag, to, bad);
+    else
+      node_.report(bad, f.from);
+    return;
+  }
+  e->from = f.from;
+  e->tag = f.tag;
+  e->kind = kind_of(f.kind);
+  if (unreachable != errc{}) {
+    const std::string target = (f.flags & wire::flag_to_name) ? "'" + std::string(f.to_name) + "'" : to.to_string();
+    node_.undeliverable(to, e, error(unreachable, target));
+    return;
+  }
+  node_.route(to, e);
+}
+
+void router::undeliverable(std::string_view frame, const error& why) {
+  // Our own frame, back from the transport: re-read who sent it to whom, and answer for it.
+  auto parsed = wire::parse_frame(frame, identity_.incarnation, {});
+  if (!parsed) {
+    node_.report(why, {});
+    return;
+  }
+  const wire::frame_view& f = *parsed;
+  const std::string target = (f.flags & wire::flag_to_name) ? "'" + std::string(f.to_name) + "'" : f.to.to_string();
+  if (f.kind == wire::frame_kind::request) {
+    node_.fail_request(f.from, f.tag, f.to, error(why.code(), target + ": " + why.detail()));
+  } else {
+    node_.count_dead_letter();
+    node_.report(error(why.code(), std::string(f.kind == wire::frame_kind::message ? "message" : "reply") +
+                                       " of type " + std::string(f.type) + " to " + target + " lost: " + why.detail()),
+                 f.from);
+  }
+}
+
+void router::report(const error& what) { node_.report(what, {}); }
+
+}  // namespace coactor::detail

@@ -1,0 +1,190 @@
+#include <coactor/codec/binary.hpp>
+#include <coactor/detail/address_book.hpp>
+#include <coactor/detail/utf8.hpp>
+#include <coactor/wire/frame.hpp>
+
+#include <cstring>
+#include <limits>
+
+namespace coactor::wire {
+namespace {
+
+using binary::detail::reader;
+using binary::detail::writer;
+
+// Parsing state: limits do not matter for the few fields of a header, only the error text does.
+struct header_state {
+  decode_limits limits;
+  wire_context context;
+  detail::codec_state state{limits, context};
+};
+
+bool read_pid_fields(reader& r, detail::codec_state& s, std::uint64_t node, pid& out, std::uint64_t& id,
+                     std::uint64_t& slot) {
+  if (!r.fixed(id, 8, s) || !r.varint(slot, s)) return false;
+  if (id == 0) return s.fail(errc::bad_message, "pid with id 0");
+  if (slot > std::numeric_limits<std::uint32_t>::max()) return s.fail(errc::bad_message, "pid slot out of range");
+  out = pid(node, id, static_cast<std::uint32_t>(slot));
+  return true;
+}
+
+bool read_string(reader& r, detail::codec_state& s, std::string_view& out, std::size_t max, const char* what) {
+  std::uint64_t n;
+  if (!r.length(n, 1, s) || !r.raw(out, n, s)) return false;
+  if (n > max) return s.fail(errc::bad_message, std::string(what) + " longer than " + std::to_string(max) + " bytes");
+  if (detail::invalid_utf8_at(out) != std::string_view::npos)
+    return s.fail(errc::bad_message, std::string(what) + " is not valid UTF-8");
+  return true;
+}
+
+}  // namespace
+
+void write_preamble(std::string& out) {
+  out.append(magic, 4);
+  writer w(out);
+  w.fixed(protocol_version, 2);
+  w.fixed(0, 2);
+}
+
+result<void> check_preamble(std::string_view in) {
+  if (in.size() != preamble_bytes || std::memcmp(in.data(), magic, 4) != 0)
+    return error(errc::protocol, "the peer does not speak the coactor protocol");
+  const std::uint16_t version =
+      static_cast<std::uint16_t>(static_cast<unsigned char>(in[4]) | (static_cast<unsigned char>(in[5]) << 8));
+  if (version != protocol_version)
+    return error(errc::protocol, "incompatible protocol version " + std::to_string(version) + " (this node speaks " +
+                                     std::to_string(protocol_version) + ")");
+  return {};
+}
+
+result<std::size_t> frame_size(std::string_view in, const frame_limits& limits) {
+  if (in.size() < length_bytes) return std::size_t{0};
+  std::uint32_t length = 0;
+  for (int i = 0; i < 4; ++i) length |= std::uint32_t{static_cast<unsigned char>(in[i])} << (8 * i);
+  if (length < 4) return error(errc::bad_message, "frame of " + std::to_string(length) + " bytes is too short");
+  if (length > limits.max_frame_bytes)
+    return error(errc::too_large, "frame of " + std::to_string(length) + " bytes exceeds the limit of " +
+                                      std::to_string(limits.max_frame_bytes));
+  return std::size_t{length} + length_bytes;
+}
+
+result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnation, std::string_view peer_address) {
+  header_state hs;
+  detail::codec_state& s = hs.state;
+  if (in.size() < length_bytes + 4) return error(errc::bad_message, "frame too short");
+  reader r(in.substr(length_bytes));
+  frame_view f;
+  std::uint64_t kind, format, flags;
+  if (!r.fixed(kind, 1, s) || !r.fixed(format, 1, s) || !r.fixed(flags, 2, s)) return s.to_error("frame");
+  if (kind < 1 || kind > static_cast<std::uint64_t>(frame_kind::bye))
+    return error(errc::protocol, "unknown frame kind " + std::to_string(kind));
+  f.kind = static_cast<frame_kind>(kind);
+  f.flags = static_cast<std::uint16_t>(flags);
+  const bool carries_message =
+      f.kind == frame_kind::message || f.kind == frame_kind::request || f.kind == frame_kind::reply;
+  if (carries_message) {
+    if (format != static_cast<std::uint64_t>(codec::binary) && format != static_cast<std::uint64_t>(codec::json))
+      return error(errc::protocol, "unknown codec " + std::to_string(format));
+    f.format = static_cast<codec>(format);
+  }
+  const bool has_envelope = carries_message || f.kind == frame_kind::failure;
+  if (has_envelope) {
+    // target
+    if (f.flags & flag_to_name) {
+      if (!read_string(r, s, f.to_name, 255, "target name")) return s.to_error("frame target");
+    } else {
+      std::uint64_t node, id, slot;
+      if (!r.fixed(node, 8, s)) return s.to_error("frame target");
+      if (node == 0) return error(errc::bad_message, "frame target: null pid");
+      if (!read_pid_fields(r, s, node, f.to, id, slot)) return s.to_error("frame target");
+    }
+    // sender
+    std::uint64_t node;
+    if (!r.fixed(node, 8, s)) return s.to_error("frame sender");
+    if (node != 0) {
+      std::uint64_t id, slot;
+      if (!read_pid_fields(r, s, node, f.from, id, slot) ||
+          !read_string(r, s, f.from_address, 255, "sender address"))
+        return s.to_error("frame sender");
+      if (node != local_incarnation) {
+        const std::string_view address = f.from_address.empty() ? peer_address : f.from_address;
+        std::uint32_t index = 0;
+        if (!address.empty() && (index = detail::address_book::intern(address)) == 0)
+          return error(errc::too_large, "frame sender: too many distinct node addresses");
+        f.from = pid(node, id, static_cast<std::uint32_t>(slot), index);
+      }
+    }
+    if (!r.varint(f.tag, s)) return s.to_error("frame tag");
+    if (carries_message && !read_string(r, s, f.type, 1024, "type name")) return s.to_error("frame type");
+  }
+  std::string_view rest;
+  if (!r.raw(rest, r.remaining(), s)) return s.to_error("frame");
+  f.payload = rest;
+  return f;
+}
+
+std::size_t begin_frame(std::string& out, frame_kind kind, codec format, std::uint16_t flags) {
+  const std::size_t start = out.size();
+  out.append(length_bytes, '\0');
+  writer w(out);
+  w.byte(static_cast<std::uint8_t>(kind));
+  w.byte(static_cast<std::uint8_t>(format));
+  w.fixed(flags, 2);
+  return start;
+}
+
+void end_frame(std::string& out, std::size_t start) {
+  const std::size_t length = out.size() - start - length_bytes;
+  for (int i = 0; i < 4; ++i) out[start + i] = static_cast<char>(length >> (8 * i));
+}
+
+void write_envelope_fields(std::string& out, const pid& to, std::string_view to_name, const pid& from,
+                           std::uint64_t tag, std::string_view type, const wire_context& ctx, bool with_type) {
+  writer w(out);
+  if (!to_name.empty()) {
+    w.varint(to_name.size());
+    w.raw(to_name.data(), to_name.size());
+  } else {
+    w.fixed(to.node(), 8);
+    w.fixed(to.id(), 8);
+    w.varint(to.slot());
+  }
+  w.fixed(from.node(), 8);
+  if (!from.is_null()) {
+    w.fixed(from.id(), 8);
+    w.varint(from.slot());
+    const std::string_view address = from.node() == ctx.local_incarnation ? std::string_view{} : from.address();
+    w.varint(address.size());
+    w.raw(address.data(), address.size());
+  }
+  w.varint(tag);
+  if (with_type) {
+    w.varint(type.size());
+    w.raw(type.data(), type.size());
+  }
+}
+
+void write_status(std::string& out, int code, std::string_view detail) {
+  writer w(out);
+  w.varint(static_cast<std::uint64_t>(code));
+  w.varint(detail.size());
+  w.raw(detail.data(), detail.size());
+}
+
+error status::to_error() const {
+  if (code == 0) return error(std::error_code{}, detail);
+  return error(static_cast<errc>(code), detail);
+}
+
+result<status> read_status(std::string_view payload) {
+  header_state hs;
+  reader r(payload);
+  std::uint64_t code;
+  std::string_view detail;
+  if (!r.varint(code, hs.state) || !read_string(r, hs.state, detail, 64 * 1024, "status detail"))
+    return hs.state.to_error("status");
+  if (code > 0xffff) return error(errc::bad_message, "status code out of range");
+  return status{static_cast<int>(code), std::string(detail)};
+}
+
+}  // namespace coactor::wire

@@ -1,0 +1,78 @@
+#include <coactor/codec/binary.hpp>
+#include <coactor/wire/handshake.hpp>
+
+namespace coactor::wire {
+namespace {
+
+using binary::detail::reader;
+using binary::detail::writer;
+
+void put_string(writer& w, std::string_view s) {
+  w.varint(s.size());
+  w.raw(s.data(), s.size());
+}
+
+bool get_string(reader& r, detail::codec_state& s, std::string& out, std::size_t max, const char* what) {
+  std::uint64_t n;
+  std::string_view data;
+  if (!r.length(n, 1, s) || !r.raw(data, n, s)) return false;
+  if (n > max) return s.fail(errc::protocol, std::string(what) + " longer than " + std::to_string(max) + " bytes");
+  if (detail::invalid_utf8_at(data) != std::string_view::npos)
+    return s.fail(errc::protocol, std::string(what) + " is not valid UTF-8");
+  out.assign(data);
+  return true;
+}
+
+}  // namespace
+
+void write_greeting(std::string& out, const node_identity& self) {
+  write_preamble(out);
+  const std::size_t start = begin_frame(out, frame_kind::hello, codec{}, 0);
+  writer w(out);
+  w.fixed(self.incarnation, 8);
+  put_string(w, self.name);
+  put_string(w, self.address);
+  w.byte(static_cast<std::uint8_t>(self.format));
+  w.fixed(0, 4);  // capabilities
+  w.varint(0);    // extensions
+  end_frame(out, start);
+}
+
+result<hello> parse_hello(std::string_view frame) {
+  auto f = parse_frame(frame, 0, {});
+  if (!f) return error(errc::protocol, "hello: " + f.error().message());
+  if (f->kind != frame_kind::hello)
+    return error(errc::protocol, "expected a hello frame, got kind " + std::to_string(static_cast<int>(f->kind)));
+  decode_limits limits;
+  wire_context context;
+  detail::codec_state s(limits, context);
+  reader r(f->payload);
+  hello h;
+  std::uint64_t format, capabilities, count;
+  if (!r.fixed(h.node.incarnation, 8, s) || !get_string(r, s, h.node.name, 255, "node name") ||
+      !get_string(r, s, h.node.address, 255, "node address") || !r.fixed(format, 1, s) ||
+      !r.fixed(capabilities, 4, s) || !r.length(count, 2, s))
+    return error(errc::protocol, s.to_error("hello").detail());
+  if (h.node.incarnation == 0) return error(errc::protocol, "hello: incarnation 0");
+  if (format != static_cast<std::uint64_t>(codec::binary) && format != static_cast<std::uint64_t>(codec::json))
+    return error(errc::protocol, "hello: unknown codec " + std::to_string(format));
+  if (count > 64) return error(errc::protocol, "hello: more than 64 extensions");
+  h.node.format = static_cast<codec>(format);
+  h.capabilities = static_cast<std::uint32_t>(capabilities);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string key, value;
+    if (!get_string(r, s, key, 255, "extension key") || !get_string(r, s, value, 64 * 1024, "extension value"))
+      return error(errc::protocol, s.to_error("hello").detail());
+    h.extensions.emplace_back(std::move(key), std::move(value));
+  }
+  return h;
+}
+
+void write_bye(std::string& out, const error& why) {
+  const std::size_t start = begin_frame(out, frame_kind::bye, codec{}, 0);
+  write_status(out, why.code().category() == error_category() ? why.code().value() : static_cast<int>(errc::io),
+               why.message());
+  end_frame(out, start);
+}
+
+}  // namespace coactor::wire
