@@ -1,4 +1,5 @@
 // node and node_core: process lifecycle, routing, registry, error reporting.
+#include <coactor/detail/address_book.hpp>
 #include <coactor/detail/router.hpp>
 #include <coactor/node.hpp>
 #include <coactor/process_name.hpp>
@@ -48,6 +49,7 @@ node::node(coactor::scheduler* s, node_options options) {
 node::~node() {
   if (own_pool_) own_pool_->stop();
   core_->shutdown_transport();
+  if (!own_pool_) sched_->forget(*core_);  // a shared scheduler must not step our processes any more
   core_.reset();  // ends the remaining processes while the scheduler still exists
 }
 
@@ -80,7 +82,11 @@ void node_core::attach_transport(std::unique_ptr<transport> t, codec format, con
 
 result<std::string> node_core::listen(std::string_view address) {
   if (!router_) return error(errc::unreachable, "this node has no transport (node_options::transport)");
-  return router_->listen(address);
+  auto bound = router_->listen(address);
+  // Pids spawned from now on carry the address, so that other nodes in this OS process can route to
+  // them even when they are handed over directly rather than inside a message.
+  if (bound) address_index_.store(address_book::intern(*bound), std::memory_order_relaxed);
+  return bound;
 }
 
 std::string node_core::address() const { return router_ ? router_->identity().address : std::string(); }
@@ -115,7 +121,7 @@ pid node_core::start(process_base& p, std::coroutine_handle<> root) {
   p.root = root;
   p.resume_point = root;
   const std::uint64_t id = new_process_id();
-  p.self = pid(incarnation_, id, table_.insert(id, &p));
+  p.self = pid(incarnation_, id, table_.insert(id, &p), address_index_.load(std::memory_order_relaxed));
   live_.fetch_add(1, std::memory_order_relaxed);
   spawned_.fetch_add(1, std::memory_order_relaxed);
   sched_.work_started();
@@ -173,6 +179,7 @@ void node_core::route(const pid& to, envelope* e) noexcept {
   process_base* woken = nullptr;
   const bool delivered = table_.with(to.slot(), to.id(), [&](process_base* p) {
     if (!p) return false;
+    if (tracer_) tracer_->delivering(to, *e);
     switch (p->box.push(e, concurrent_)) {
       case mailbox::push_result::woke_owner:
         woken = p;

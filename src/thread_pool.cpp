@@ -299,6 +299,29 @@ void thread_pool::stop() noexcept { impl_->stop(); }
 
 void thread_pool::post(std::function<void()> fn) { asio::post(impl_->io, std::move(fn)); }
 
+void thread_pool::forget(const detail::node_core& node) noexcept {
+  impl& m = *impl_;
+  // Keeps the processes of other nodes, in order; returns how many were dropped.
+  auto filter = [&](run_queue& q) {
+    run_queue kept;
+    std::size_t dropped = 0;
+    while (process_base* p = q.pop()) {
+      if (&p->node == &node)
+        ++dropped;
+      else
+        kept.push(p);
+    }
+    q = kept;
+    return dropped;
+  };
+  std::lock_guard lock(m.shared_mutex);
+  m.shared_size.fetch_sub(filter(m.shared), std::memory_order_relaxed);
+  for (worker& w : m.workers) {
+    if (w.next && &w.next->node == &node) w.next = nullptr;
+    filter(w.local);
+  }
+}
+
 bool thread_pool::single_threaded() const noexcept { return impl_->threads == 1; }
 
 bool thread_pool::on_scheduler_thread() const noexcept { return impl::current_pool == impl_.get(); }

@@ -11,6 +11,16 @@
 // process's own body (and the tasks it awaits): it is not thread-safe, and it dangles once the process
 // has ended.
 //
+// g++ 12 (Debian 12's compiler) miscompiles a temporary of a class type that holds a std::string when
+// it is created inside a co_await expression: the temporary is copied bit by bit into the coroutine
+// frame and its string then points at freed stack memory. clang is not affected. So, with g++ 12,
+// name such a message (or process_name) before awaiting on it:
+//
+//     ping msg{41, "hello", self.pid()};                       // not: co_await self.request(p, ping{...}, t)
+//     auto r = co_await self.request<pong>(p, std::move(msg), 1s);
+//
+// A std::string temporary on its own, numbers, pids and plain sends (no co_await) are not affected.
+//
 // Sending never blocks and never suspends. Messages from one sender to one receiver arrive in the order
 // they were sent. Receiving is selective: a receive takes the first queued message it accepts and leaves
 // the others queued in arrival order (as in Erlang). Operations that can time out or fail return a
@@ -23,6 +33,7 @@
 #include <coactor/message.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process.hpp>
+#include <coactor/process_name.hpp>
 #include <coactor/result.hpp>
 #include <coactor/time.hpp>
 
@@ -40,12 +51,13 @@ namespace detail {
 
 std::string describe_timeout(duration d);
 
-/// Suspends the current process in `w`; false if `w` completed on the way (resume at once).
+/// Suspends the current process in `w`, whose last poll() found nothing; false if `w` completed on the
+/// way (resume at once).
 inline bool suspend_in(receive_wait& w, std::coroutine_handle<> h) {
   process_base& p = w.process();
   p.resume_point = h;
   p.waiting = &w;
-  if (!w.poll_or_block()) return true;  // waiting: from here on another thread may run the process
+  if (!w.block_or_poll()) return true;  // waiting: from here on another thread may run the process
   p.waiting = nullptr;
   w.finish();
   return false;
@@ -55,7 +67,7 @@ inline bool accept_any(receive_wait&, const envelope&) { return true; }
 inline bool accept_none(receive_wait&, const envelope&) { return false; }
 template <class T>
 bool accept_type(receive_wait&, const envelope& e) {
-  return e.type == &message_type_of<T>;
+  return e.type == &type_of<T>();
 }
 
 /// Calls `pred` with a non-owning message view of `e`.
@@ -132,11 +144,13 @@ class request_awaiter : private receive_wait {
  public:
   request_awaiter(process_base& p, const pid& to, envelope* request, duration timeout) noexcept
       : receive_wait(p, &accept_none), to_(to), request_(request), timeout_(timeout) {}
+  request_awaiter(process_base& p, process_name to, envelope* request, duration timeout) noexcept
+      : receive_wait(p, &accept_none), name_(std::move(to)), request_(request), timeout_(timeout) {}
   ~request_awaiter() { destroy(request_); }
 
   bool await_ready() {
     process_base& p = process();
-    if (to_ == p.self) {
+    if (name_.name.empty() && to_ == p.self) {
       failure_ = errc::request_to_self;
       return true;
     }
@@ -144,7 +158,11 @@ class request_awaiter : private receive_wait {
     e->kind = envelope_kind::request;
     e->tag = p.awaited_tag = ++p.last_tag;
     e->from = p.self;
-    p.node.route(to_, e);  // a known-dead target answers at once with a failure reply
+    // A target known to be dead (or a name nobody holds) answers at once with a failure reply.
+    if (name_.name.empty())
+      p.node.route(to_, e);
+    else
+      p.node.route(name_, e);
     if (poll()) return true;
     if (timeout_ <= duration::zero()) {
       failure_ = errc::timeout;
@@ -164,7 +182,8 @@ class request_awaiter : private receive_wait {
       case errc::request_to_self:
         return error(errc::request_to_self, "a process cannot request from itself: " + to_.to_string());
       case errc::timeout:
-        return error(errc::timeout, "no reply from " + to_.to_string() + " " + describe_timeout(timeout_));
+        return error(errc::timeout, "no reply from " + (name_.name.empty() ? to_.to_string() : name_.to_string()) +
+                                        " " + describe_timeout(timeout_));
       default:
         break;
     }
@@ -175,6 +194,7 @@ class request_awaiter : private receive_wait {
 
  private:
   pid to_;
+  process_name name_;  ///< the target when it is a name
   envelope* request_;
   duration timeout_;
   errc failure_{};
@@ -191,7 +211,7 @@ class typed_request_awaiter : public request_awaiter {
     if (!r) return r.error();
     if (R* value = r->get_if<R>()) return std::move(*value);
     return error(errc::bad_message, "expected a reply of type " +
-                                        std::string(message_type_of<payload_t<R>>.name) + ", got " +
+                                        std::string(coactor::type_name<payload_t<R>>()) + ", got " +
                                         std::string(r->type_name()));
   }
 };
@@ -247,6 +267,25 @@ class context {
     p_->node.route(to, e);
   }
 
+  /// Sends `msg` to whatever process holds the name `to.name` on the node `to.node` (see
+  /// process_name.hpp). Never blocks, never fails: an unknown name is counted and reported.
+  template <class T>
+  void send(const process_name& to, T&& msg) const {
+    detail::envelope* e = detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg));
+    e->from = p_->self;
+    p_->node.route(to, e);
+  }
+
+  /// Passes `m` on to `to` as it is: its sender, and for a request the request itself, are kept, so a
+  /// reply goes straight back to the original sender. A message from another node is passed on without
+  /// being decoded and encoded again when its type is unknown here.
+  void forward(const coactor::pid& to, message m) const {
+    if (m) p_->node.route(to, m.release());
+  }
+  void forward(const process_name& to, message m) const {
+    if (m) p_->node.route(to, m.release());
+  }
+
   /// co_await → message: the first queued message.
   detail::receive_awaiter<message> receive() const noexcept { return {*p_, &detail::accept_any}; }
 
@@ -291,6 +330,15 @@ class context {
     using awaiter = std::conditional_t<std::is_same_v<R, message>, detail::request_awaiter,
                                        detail::typed_request_awaiter<detail::payload_t<R>>>;
     return awaiter(*p_, to, detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)), timeout);
+  }
+
+  /// co_await → result<R>: a request to whatever process holds a name (see process_name.hpp); an
+  /// unknown name fails with errc::no_such_name.
+  template <class R = message, class T>
+  auto request(process_name to, T&& msg, duration timeout) const {
+    using awaiter = std::conditional_t<std::is_same_v<R, message>, detail::request_awaiter,
+                                       detail::typed_request_awaiter<detail::payload_t<R>>>;
+    return awaiter(*p_, std::move(to), detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)), timeout);
   }
 
   /// Answers `m`: if it is a request, the reply goes to the waiting requester; otherwise `answer` is

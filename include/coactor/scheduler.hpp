@@ -17,8 +17,9 @@
 namespace coactor {
 
 namespace detail {
+class node_core;
 class process_base;
-}
+}  // namespace detail
 
 class scheduler {
  public:
@@ -50,6 +51,11 @@ class scheduler {
 
   /// Makes run() return soon, in every thread. Thread-safe; may be called from a process.
   virtual void stop() noexcept = 0;
+
+  /// Forgets every queued step of the processes of `node`, which is going away while the scheduler
+  /// lives on (several nodes sharing one scheduler; the simulator crashing a node). Called from the
+  /// scheduler's thread, or while it does not run.
+  virtual void forget(const detail::node_core& node) noexcept { static_cast<void>(node); }
 
   /// Runs `fn` soon on a scheduler thread (at the next run() if none runs now). Thread-safe; functions
   /// posted by one thread run in the order they were posted.

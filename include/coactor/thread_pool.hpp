@@ -44,6 +44,7 @@ class thread_pool final : public scheduler {
   void run() override;
   void stop() noexcept override;
   void post(std::function<void()> fn) override;
+  void forget(const detail::node_core& node) noexcept override;
   bool single_threaded() const noexcept override;
   bool on_scheduler_thread() const noexcept override;
   void admit() noexcept override;

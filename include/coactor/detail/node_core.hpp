@@ -33,6 +33,14 @@ namespace coactor::detail {
 class process_base;
 class router;
 
+/// Watches every message delivered to a mailbox of a node (the simulator's event trace uses it).
+class tracer {
+ public:
+  virtual ~tracer() = default;
+  /// Called on the node's scheduler thread, before `e` is pushed to the mailbox of `to`.
+  virtual void delivering(const pid& to, const envelope& e) noexcept = 0;
+};
+
 /// std::hash over anything convertible to string_view, for heterogeneous lookup.
 struct string_hash {
   using is_transparent = void;
@@ -97,6 +105,9 @@ class node_core {
   void count_stale_reply() noexcept { stale_replies_.fetch_add(1, std::memory_order_relaxed); }
   void count_dead_letter() noexcept { dead_letters_.fetch_add(1, std::memory_order_relaxed); }
 
+  /// Installs a tracer (null: none). Set it before the node runs.
+  void set_tracer(tracer* t) noexcept { tracer_ = t; }
+
   /// Connects the node to other nodes through `t` (once, before the node runs).
   void attach_transport(std::unique_ptr<transport> t, codec format, const decode_limits& limits);
   /// Starts accepting connections (needs a transport).
@@ -120,6 +131,8 @@ class node_core {
 
   process_table table_;
   std::unique_ptr<router> router_;
+  std::atomic<std::uint32_t> address_index_{0};  ///< this node's address in the address book, once it listens
+  tracer* tracer_ = nullptr;
 
   mutable std::mutex registry_mutex_;
   std::unordered_map<std::string, pid, string_hash, std::equal_to<>> registry_;

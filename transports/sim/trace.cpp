@@ -1,0 +1,85 @@
+#include <coactor/sim/trace.hpp>
+
+#include <cstdio>
+
+namespace coactor::sim {
+
+std::string_view to_string(event_kind k) noexcept {
+  switch (k) {
+    case event_kind::sent: return "sent";
+    case event_kind::delivered: return "delivered";
+    case event_kind::dropped: return "dropped";
+    case event_kind::duplicated: return "duplicated";
+    case event_kind::refused: return "refused";
+    case event_kind::mailbox: return "mailbox";
+    case event_kind::crashed: return "crashed";
+    case event_kind::restarted: return "restarted";
+    case event_kind::partitioned: return "partitioned";
+    case event_kind::healed: return "healed";
+    case event_kind::reported: return "reported";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string short_pid(const pid& p) {
+  if (p.is_null()) return "-";
+  char text[48];
+  std::snprintf(text, sizeof text, "%04llx.%llx.%04llx", static_cast<unsigned long long>(p.node() & 0xffff),
+                static_cast<unsigned long long>(p.slot()), static_cast<unsigned long long>(p.id() & 0xffff));
+  return text;
+}
+
+void mix(std::uint64_t& h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ull;
+  }
+}
+void mix(std::uint64_t& h, std::string_view s) {
+  mix(h, s.data(), s.size());
+  mix(h, "\0", 1);
+}
+void mix(std::uint64_t& h, std::uint64_t v) { mix(h, &v, sizeof v); }
+
+}  // namespace
+
+std::string trace_event::to_string() const {
+  char head[64];
+  std::snprintf(head, sizeof head, "%12.3fms  %-11s ", std::chrono::duration<double, std::milli>(at.time_since_epoch()).count(),
+                std::string(sim::to_string(kind)).c_str());
+  std::string line = head;
+  if (!from_node.empty() || !to_node.empty()) line += from_node + " -> " + to_node + "  ";
+  if (!from.is_null() || !to.is_null() || !to_name.empty())
+    line += short_pid(from) + " -> " + (to_name.empty() ? short_pid(to) : "'" + to_name + "'") + "  ";
+  line += type;
+  if (!detail.empty()) line += "  (" + detail + ")";
+  return line;
+}
+
+void trace::add(trace_event e) {
+  mix(hash_, static_cast<std::uint64_t>(e.at.time_since_epoch().count()));
+  mix(hash_, static_cast<std::uint64_t>(e.kind));
+  mix(hash_, e.from_node);
+  mix(hash_, e.to_node);
+  for (const pid* p : {&e.from, &e.to}) {
+    mix(hash_, p->node());
+    mix(hash_, p->id());
+  }
+  mix(hash_, e.to_name);
+  mix(hash_, e.type);
+  mix(hash_, e.detail);
+  ++count_;
+  if (keep_) events_.push_back(std::move(e));
+}
+
+std::string trace::print(std::size_t tail) const {
+  std::string text;
+  const std::size_t first = tail && tail < events_.size() ? events_.size() - tail : 0;
+  for (std::size_t i = first; i < events_.size(); ++i) text += events_[i].to_string() + '\n';
+  return text;
+}
+
+}  // namespace coactor::sim
