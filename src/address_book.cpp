@@ -25,10 +25,32 @@ book& the_book() {
   return *b;
 }
 
+std::uint32_t intern_locked(std::string_view address);
+
 }  // namespace
 
 std::uint32_t intern(std::string_view address) {
   if (address.empty()) return 0;
+  // Every frame names its sender's address, so the same few addresses are interned again and again: a
+  // small per-thread cache answers those without the lock (entries are never removed, so it stays true).
+  struct cached {
+    std::string address;
+    std::uint32_t index = 0;
+  };
+  static thread_local cached cache[16];
+  cached& slot = cache[std::hash<std::string_view>{}(address) % 16];
+  if (slot.index && slot.address == address) return slot.index;
+  const std::uint32_t index = intern_locked(address);
+  if (index) {
+    slot.address.assign(address);
+    slot.index = index;
+  }
+  return index;
+}
+
+namespace {
+
+std::uint32_t intern_locked(std::string_view address) {
   book& b = the_book();
   std::lock_guard lock(b.mutex);
   if (auto it = b.index.find(std::string(address)); it != b.index.end()) return it->second;
@@ -44,6 +66,8 @@ std::uint32_t intern(std::string_view address) {
   b.size.store(i + 1, std::memory_order_release);  // publishes the entry to lock-free readers
   return i;
 }
+
+}  // namespace
 
 std::string_view lookup(std::uint32_t index) noexcept {
   book& b = the_book();

@@ -86,10 +86,31 @@ void register_type(const message_type& t) noexcept {
 }
 
 const message_type* find_type(std::string_view name) noexcept {
+  // Each incoming frame names its type: a small per-thread cache of names found answers the frequent
+  // ones without the lock (types are registered at start-up and never removed).
+  struct cached {
+    std::string name;
+    const message_type* type = nullptr;
+  };
+  static thread_local cached cache[32];
+  cached& slot = cache[std::hash<std::string_view>{}(name) % 32];
+  if (slot.type && slot.name == name) return slot.type;
   type_registry& r = registry();
-  std::shared_lock lock(r.mutex);
-  auto it = r.by_name.find(name);
-  return it == r.by_name.end() ? nullptr : it->second;
+  const message_type* found;
+  {
+    std::shared_lock lock(r.mutex);
+    auto it = r.by_name.find(name);
+    found = it == r.by_name.end() ? nullptr : it->second;
+  }
+  if (found && found != &ambiguous_type) {
+    try {
+      slot.name.assign(name);
+      slot.type = found;
+    } catch (...) {
+      slot.type = nullptr;
+    }
+  }
+  return found;
 }
 
 }  // namespace detail

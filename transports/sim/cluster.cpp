@@ -22,6 +22,11 @@ struct cluster::member final : detail::tracer {
   std::unique_ptr<node> running;
 
   void delivering(const pid& to, const detail::envelope& e) noexcept override {
+    if (!owner->trace_.keeps_events()) {
+      const std::string_view type = e.type && e.type != &detail::opaque_type ? e.type->name : std::string_view("?");
+      owner->trace_.add_delivery(owner->sched_.now(), e.from, to, type);
+      return;
+    }
     try {
       trace_event event;
       event.at = owner->sched_.now();

@@ -1,3 +1,4 @@
+#include <coactor/detail/address_book.hpp>
 #include <coactor/sim/network.hpp>
 #include <coactor/wire/frame.hpp>
 
@@ -8,7 +9,8 @@ namespace coactor::sim {
 // One node's attachment. `host` is null once the node has shut its transport down (crashed or gone).
 struct network::endpoint {
   transport_host* host = nullptr;
-  node_identity identity;
+  std::shared_ptr<const node_identity> identity = std::make_shared<const node_identity>();
+  std::uint32_t address_id = 0;  // its address in the address book, once it listens
 };
 
 /// The transport a node on the simulated network uses.
@@ -19,8 +21,8 @@ class transport final : public coactor::transport {
 
   void attach(transport_host& host) override {
     self_->host = &host;
-    self_->identity = host.identity();
-    net_.by_incarnation_[self_->identity.incarnation] = self_;
+    self_->identity = std::make_shared<const node_identity>(host.identity());
+    net_.by_incarnation_[self_->identity->incarnation] = self_;
   }
 
   result<std::string> listen(std::string_view address) override {
@@ -30,7 +32,10 @@ class transport final : public coactor::transport {
       if (it->second->host) return error(errc::io, "sim: address in use: " + std::string(address));
       it->second = self_;  // a restarted node takes its address back
     }
-    self_->identity.address = std::string(address);
+    auto identity = std::make_shared<node_identity>(*self_->identity);
+    identity->address = std::string(address);
+    self_->identity = std::move(identity);
+    self_->address_id = detail::address_book::intern(address);
     return std::string(address);
   }
 
@@ -55,22 +60,27 @@ network::~network() = default;
 
 std::unique_ptr<coactor::transport> network::make_transport() { return std::make_unique<sim::transport>(*this); }
 
-void network::set_link(std::string_view from, std::string_view to, const link_settings& settings) {
-  links_[{std::string(from), std::string(to)}] = settings;
+std::uint64_t network::link_key(std::string_view from, std::string_view to) {
+  return link_key(detail::address_book::intern(from), detail::address_book::intern(to));
 }
 
-void network::cut(std::string_view from, std::string_view to) { cut_.emplace(std::string(from), std::string(to)); }
+void network::set_link(std::string_view from, std::string_view to, const link_settings& settings) {
+  links_[link_key(from, to)] = settings;
+}
 
-void network::restore(std::string_view from, std::string_view to) { cut_.erase({std::string(from), std::string(to)}); }
+void network::cut(std::string_view from, std::string_view to) { cut_.insert(link_key(from, to)); }
+
+void network::restore(std::string_view from, std::string_view to) { cut_.erase(link_key(from, to)); }
 
 void network::restore_all() { cut_.clear(); }
 
 bool network::is_cut(std::string_view from, std::string_view to) const {
-  return cut_.count({std::string(from), std::string(to)}) != 0;
+  return cut_.count(link_key(from, to)) != 0;
 }
 
-const link_settings& network::link(const std::string& from, const std::string& to) const {
-  auto it = links_.find({from, to});
+const link_settings& network::link(std::uint64_t key) const {
+  if (links_.empty()) return defaults_;
+  auto it = links_.find(key);
   return it == links_.end() ? defaults_ : it->second;
 }
 
@@ -84,14 +94,13 @@ duration network::draw_latency(const link_settings& s) {
   return duration(std::uniform_int_distribution<duration::rep>(s.latency_min.count(), s.latency_max.count())(sched_.random()));
 }
 
-namespace {
-
-/// What the trace says about a frame: who to whom, which type, which kind.
-trace_event describe(std::string_view frame, const network::endpoint& from, std::string_view to_node) {
+// What the trace says about a frame: who to whom, which type, which kind.
+trace_event network::describe(std::string_view frame, const endpoint& from, std::string_view to_node) const {
   trace_event e;
-  e.from_node = from.identity.name;
+  e.at = sched_.now();
+  e.from_node = from.identity->name;
   e.to_node = std::string(to_node);
-  if (auto f = wire::parse_frame(frame, 0, from.identity.address)) {
+  if (auto f = wire::parse_frame(frame, 0, from.identity->address)) {
     e.from = f->from;
     e.to = f->to;
     e.to_name = std::string(f->to_name);
@@ -106,8 +115,6 @@ trace_event describe(std::string_view frame, const network::endpoint& from, std:
   return e;
 }
 
-}  // namespace
-
 void network::transmit(const std::shared_ptr<endpoint>& from, const peer_ref& peer, std::string_view frame) {
   std::shared_ptr<endpoint> target;
   if (!peer.address.empty()) {
@@ -115,70 +122,86 @@ void network::transmit(const std::shared_ptr<endpoint>& from, const peer_ref& pe
   } else if (auto it = by_incarnation_.find(peer.incarnation); it != by_incarnation_.end()) {
     target = it->second;
   }
-  const std::string to_address = target ? target->identity.address : std::string(peer.address);
-  trace_event event = describe(frame, *from, target ? target->identity.name : to_address);
-  event.at = sched_.now();
-  event.kind = event_kind::sent;
-  trace_.add(event);
+  const std::uint32_t to_id = target ? target->address_id : detail::address_book::intern(peer.address);
+  const std::uint64_t key = link_key(from->address_id, to_id);
+  const bool keep = trace_.keeps_events();
+  const std::string to_name = target ? target->identity->name : std::string(peer.address);
+  // The full event is built only when the trace keeps events; otherwise the frame's bytes are hashed.
+  std::unique_ptr<trace_event> event = keep ? std::make_unique<trace_event>(describe(frame, *from, to_name)) : nullptr;
+  auto record = [&](event_kind kind, std::string detail = {}) {
+    if (event) {
+      event->kind = kind;
+      event->at = sched_.now();
+      event->detail = detail.empty() ? event->detail : std::move(detail);
+      trace_.add(*event);
+    } else {
+      trace_.add_frame(sched_.now(), kind, from->address_id, to_id, frame);
+    }
+  };
+  record(event_kind::sent);
 
-  const link_settings& settings = link(from->identity.address, to_address);
+  const link_settings& settings = link(key);
   if (!target || !target->host) {
     // Refused, as a connect to a closed port is: the sender learns it after a round trip.
-    event.kind = event_kind::refused;
-    event.detail = "nobody at '" + to_address + "'";
-    auto bytes = std::make_shared<std::string>(frame);
-    sched_.at(2 * draw_latency(settings), [this, from, event, bytes]() mutable {
-      event.at = sched_.now();
-      trace_.add(event);
-      if (from->host) from->host->undeliverable(*bytes, error(errc::unreachable, "sim: " + event.detail));
+    auto bytes = std::make_shared<const std::string>(frame);
+    const std::string why = "nobody at '" + std::string(peer.address.empty() ? to_name : peer.address) + "'";
+    std::shared_ptr<trace_event> refused(event ? new trace_event(*event) : nullptr);
+    sched_.at(2 * draw_latency(settings), [this, from, bytes, why, refused, key] {
+      if (refused) {
+        refused->kind = event_kind::refused;
+        refused->at = sched_.now();
+        refused->detail = why;
+        trace_.add(*refused);
+      } else {
+        trace_.add_frame(sched_.now(), event_kind::refused, static_cast<std::uint32_t>(key >> 32),
+                         static_cast<std::uint32_t>(key), *bytes);
+      }
+      if (from->host) from->host->undeliverable(*bytes, error(errc::unreachable, "sim: " + why));
     });
     return;
   }
-  if (is_cut(from->identity.address, to_address)) {
-    event.kind = event_kind::dropped;
-    event.detail = "partition";
-    trace_.add(event);
-    return;
-  }
-  if (chance(settings.drop)) {
-    event.kind = event_kind::dropped;
-    event.detail = "lost";
-    trace_.add(event);
-    return;
-  }
+  if (cut_.count(key)) return record(event_kind::dropped, "partition");
+  if (chance(settings.drop)) return record(event_kind::dropped, "lost");
   const int copies = chance(settings.duplicate) ? 2 : 1;
-  if (copies == 2) {
-    event.kind = event_kind::duplicated;
-    trace_.add(event);
-  }
-  auto bytes = std::make_shared<const std::string>(frame);
-  auto sender = std::make_shared<const node_identity>(from->identity);
+  if (copies == 2) record(event_kind::duplicated);
+
+  // One allocation carries the frame through the network (the std::function holds just the pointer).
+  auto flight = std::make_shared<in_flight>(in_flight{this, target, from->identity, std::string(frame), key, std::move(event)});
   for (int copy = 0; copy < copies; ++copy) {
     duration delay = draw_latency(settings);
     if (settings.bytes_per_second > 0)
       delay += duration(static_cast<duration::rep>(static_cast<double>(frame.size()) / settings.bytes_per_second * 1e9));
     if (!settings.reorder || settings.bytes_per_second > 0) {
       // In order on this link: never before the frame ahead of it.
-      time_point& free_at = link_free_at_[{from->identity.address, to_address}];
+      time_point& free_at = link_free_at_[key];
       const time_point due = std::max(sched_.now() + delay, free_at);
       free_at = due;
       delay = due - sched_.now();
     }
-    sched_.at(delay, [this, target, sender, bytes, event, to_address]() mutable {
-      event.at = sched_.now();
-      if (!target->host) {
-        event.kind = event_kind::dropped;
-        event.detail = "node down";
-      } else if (is_cut(sender->address, to_address)) {
-        event.kind = event_kind::dropped;
-        event.detail = "partition";
-      } else {
-        event.kind = event_kind::delivered;
-      }
-      trace_.add(event);
-      if (event.kind == event_kind::delivered) target->host->deliver(*sender, *bytes);
-    });
+    sched_.at(delay, [flight] { flight->net->arrive(*flight); });
   }
+}
+
+void network::arrive(const in_flight& f) {
+  event_kind kind = event_kind::delivered;
+  std::string_view why;
+  if (!f.target->host) {
+    kind = event_kind::dropped;
+    why = "node down";
+  } else if (cut_.count(f.key)) {  // cut while in flight
+    kind = event_kind::dropped;
+    why = "partition";
+  }
+  if (f.event) {
+    trace_event copy = *f.event;
+    copy.at = sched_.now();
+    copy.kind = kind;
+    if (!why.empty()) copy.detail = std::string(why);
+    trace_.add(std::move(copy));
+  } else {
+    trace_.add_frame(sched_.now(), kind, static_cast<std::uint32_t>(f.key >> 32), static_cast<std::uint32_t>(f.key), f.bytes);
+  }
+  if (kind == event_kind::delivered) f.target->host->deliver(*f.sender, f.bytes);
 }
 
 }  // namespace coactor::sim

@@ -1,6 +1,7 @@
 #include <coactor/sim/trace.hpp>
 
 #include <cstdio>
+#include <cstring>
 
 namespace coactor::sim {
 
@@ -31,17 +32,25 @@ std::string short_pid(const pid& p) {
   return text;
 }
 
+// A fast 64-bit mix of the bytes, eight at a time (not cryptographic; equal inputs give equal hashes).
 void mix(std::uint64_t& h, const void* data, std::size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ull;
+  auto step = [&h](std::uint64_t word) {
+    h ^= word * 0x9e3779b97f4a7c15ull;
+    h = ((h << 27) | (h >> 37)) * 0x94d049bb133111ebull;
+  };
+  while (n >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    step(word);
+    p += 8;
+    n -= 8;
   }
+  std::uint64_t tail = n;  // the length goes in, so "a" and "a\0" differ
+  for (std::size_t i = 0; i < n; ++i) tail |= std::uint64_t{p[i]} << (8 * (i + 1));
+  step(tail);
 }
-void mix(std::uint64_t& h, std::string_view s) {
-  mix(h, s.data(), s.size());
-  mix(h, "\0", 1);
-}
+void mix(std::uint64_t& h, std::string_view s) { mix(h, s.data(), s.size()); }
 void mix(std::uint64_t& h, std::uint64_t v) { mix(h, &v, sizeof v); }
 
 }  // namespace
@@ -73,6 +82,24 @@ void trace::add(trace_event e) {
   mix(hash_, e.detail);
   ++count_;
   if (keep_) events_.push_back(std::move(e));
+}
+
+void trace::add_frame(time_point at, event_kind kind, std::uint32_t from_node, std::uint32_t to_node,
+                      std::string_view frame) noexcept {
+  mix(hash_, static_cast<std::uint64_t>(at.time_since_epoch().count()));
+  mix(hash_, static_cast<std::uint64_t>(kind));
+  mix(hash_, (std::uint64_t{from_node} << 32) | to_node);
+  mix(hash_, frame);
+  ++count_;
+}
+
+void trace::add_delivery(time_point at, const pid& from, const pid& to, std::string_view type) noexcept {
+  mix(hash_, static_cast<std::uint64_t>(at.time_since_epoch().count()));
+  mix(hash_, static_cast<std::uint64_t>(event_kind::mailbox));
+  mix(hash_, from.id());
+  mix(hash_, to.id());
+  mix(hash_, type);
+  ++count_;
 }
 
 std::string trace::print(std::size_t tail) const {

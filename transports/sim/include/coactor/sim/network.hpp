@@ -25,9 +25,10 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace coactor::sim {
@@ -66,19 +67,37 @@ class network {
 
  private:
   friend class transport;
+  // Links are keyed by the address-book indices of their two ends (see detail/address_book.hpp).
+  static std::uint64_t link_key(std::uint32_t from, std::uint32_t to) noexcept { return (std::uint64_t{from} << 32) | to; }
+  static std::uint64_t link_key(std::string_view from, std::string_view to);
+
   void transmit(const std::shared_ptr<endpoint>& from, const peer_ref& peer, std::string_view frame);
-  const link_settings& link(const std::string& from, const std::string& to) const;
+  struct in_flight {
+    network* net;
+    std::shared_ptr<endpoint> target;
+    std::shared_ptr<const node_identity> sender;
+    std::string bytes;
+    std::uint64_t key;
+    std::unique_ptr<trace_event> event;  ///< kept only when the trace keeps events
+  };
+  void arrive(const in_flight& f);
+  trace_event describe(std::string_view frame, const endpoint& from, std::string_view to_node) const;
+  const link_settings& link(std::uint64_t key) const;
   duration draw_latency(const link_settings& s);
   bool chance(double p);
 
   sim::scheduler& sched_;
   sim::trace& trace_;
   link_settings defaults_;
-  std::map<std::pair<std::string, std::string>, link_settings> links_;
-  std::set<std::pair<std::string, std::string>> cut_;
-  std::map<std::pair<std::string, std::string>, time_point> link_free_at_;  // FIFO and bandwidth per link
-  std::map<std::string, std::shared_ptr<endpoint>, std::less<>> by_address_;
-  std::map<std::uint64_t, std::shared_ptr<endpoint>> by_incarnation_;
+  std::unordered_map<std::uint64_t, link_settings> links_;
+  std::unordered_set<std::uint64_t> cut_;
+  std::unordered_map<std::uint64_t, time_point> link_free_at_;  // FIFO and bandwidth per link
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<endpoint>, text_hash, std::equal_to<>> by_address_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<endpoint>> by_incarnation_;
 };
 
 }  // namespace coactor::sim

@@ -50,7 +50,13 @@ class trace {
   /// Keep events (for printing and expectations); when false only the hash is kept (faster).
   explicit trace(bool keep_events = true) : keep_(keep_events) {}
 
+  bool keeps_events() const noexcept { return keep_; }
+
   void add(trace_event e);
+  /// The cheap form for frames when events are not kept: the hash covers the frame's bytes.
+  void add_frame(time_point at, event_kind kind, std::uint32_t from_node, std::uint32_t to_node, std::string_view frame) noexcept;
+  /// The cheap form for mailbox deliveries when events are not kept.
+  void add_delivery(time_point at, const pid& from, const pid& to, std::string_view type) noexcept;
 
   const std::vector<trace_event>& events() const noexcept { return events_; }
   /// A hash of every event so far (FNV-1a over each event's fields): equal runs give equal hashes.
