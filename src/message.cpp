@@ -1,3 +1,4 @@
+#include <coactor/codec/json.hpp>
 #include <coactor/message.hpp>
 
 #include <mutex>
@@ -20,18 +21,12 @@ result<std::string> message::to_json(int indent) const {
     const auto& o = *static_cast<const detail::opaque_payload*>(env_->payload());
     if (o.format != codec::json)
       return error(errc::unknown_type, "'" + o.type_name + "' came in the binary codec and is unknown here");
-#ifdef COACTOR_JSON_CODEC
     return json::reformat(o.bytes, indent);
-#else
-    return error(errc::unknown_type, "no JSON codec");
-#endif
   }
   if (!t.encode) return error(errc::not_serializable, std::string(t.name));
   std::string text;
   if (auto r = t.encode(env_->payload(), codec::json, text, {}); !r) return r.error();
-#ifdef COACTOR_JSON_CODEC
   if (indent >= 0) return json::reformat(text, indent);
-#endif
   return text;
 }
 

@@ -141,15 +141,19 @@ void node_core::exit(process_base& p, std::exception_ptr failure) noexcept {
     }
   }
   std::uint64_t unread = 0;
+  std::uint64_t stale = 0;
   for (envelope* e = p.box.close(); e;) {
     envelope* next = e->next;
     if (e->kind == envelope_kind::request)
       fail_request(e->from, e->tag, self, error(errc::dead_process, "process " + self.to_string() + " ended before replying"));
     else if (e->kind == envelope_kind::message)
       ++unread;
+    else if (e->kind == envelope_kind::reply || e->kind == envelope_kind::failure)
+      ++stale;  // no request is awaited any more: its request timed out, like those receive drops
     destroy(e);
     e = next;
   }
+  if (stale) stale_replies_.fetch_add(stale, std::memory_order_relaxed);
   if (unread) {
     unread_dropped_.fetch_add(unread, std::memory_order_relaxed);
     report(error(errc::unread_messages, std::to_string(unread) + " message(s) dropped"), self);
@@ -220,7 +224,11 @@ void node_core::route_from_outside(const pid& to, envelope* e) {
     ~parcel() { destroy(e); }
   };
   auto shared = std::make_shared<parcel>(e);
-  sched_.post([this, to, shared] { route(to, std::exchange(shared->e, nullptr)); });
+  // Runs on the scheduler's thread, and a node is not destroyed while its scheduler runs: checking the
+  // lifetime token there is enough.
+  sched_.post([this, alive = lifetime(), to, shared] {
+    if (!alive.expired()) route(to, std::exchange(shared->e, nullptr));
+  });
 }
 
 void node_core::undeliverable(const pid& to, envelope* e, errc why) noexcept {

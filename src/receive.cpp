@@ -61,9 +61,14 @@ bool receive_wait::poll() {
 }
 
 bool receive_wait::poll_or_block() {
+  return poll() || block_or_poll();
+}
+
+bool receive_wait::block_or_poll() {
+  const bool concurrent = proc_->node.concurrent();
   for (;;) {
+    if (proc_->box.try_block(concurrent)) return false;
     if (poll()) return true;
-    if (proc_->box.try_block(proc_->node.concurrent())) return false;
   }
 }
 

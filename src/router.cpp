@@ -119,7 +119,7 @@ envelope* router::decode(const wire::frame_view& f, error& why) {
     return nullptr;
   }
   if (!t || !t->decode) {  // a type this node does not know: keep it as it came
-    return make_envelope<opaque_payload>(opaque_payload{f.format, std::string(f.type), std::string(f.payload)});
+    return make_opaque_envelope(opaque_payload{f.format, std::string(f.type), std::string(f.payload)});
   }
   envelope* e = allocate_envelope(*t);
   const wire_context ctx{identity_.incarnation, identity_.address};

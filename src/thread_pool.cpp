@@ -1,12 +1,15 @@
 // thread_pool: workers that run processes, timers and an asio::io_context.
 //
 // Each worker has a `next` slot (the process most recently woken from this worker, run next), and with a
-// single worker a private FIFO; everything else goes through the shared queue. An idle worker blocks
+// single worker a private FIFO; everything else goes through the shared queue. A process that schedules
+// itself (yield_now) goes behind everything runnable instead: to the shared queue, or with a single
+// worker to the back of its FIFO after what waits in the shared queue. An idle worker blocks
 // inside io_context::run_one_until(next timer deadline); work arriving for idle workers is signalled by
 // posting an empty handler to the io_context.
 //
-// A single-threaded pool's worker holds `run_mutex` while it runs; it lets go of it when it is idle and,
-// between two steps, whenever another thread is waiting in admit().
+// A single-threaded pool's worker holds `run_mutex` while it runs, I/O handlers included (they may route
+// messages, like node::send from outside does); it lets go of it only between two steps, when another
+// thread is waiting in admit(). admit() wakes an idle worker for that.
 #include <coactor/detail/process_base.hpp>
 #include <coactor/detail/spinlock.hpp>
 #include <coactor/detail/timer_queue.hpp>
@@ -60,6 +63,7 @@ class run_queue {
 
 struct worker {
   process_base* next = nullptr;
+  process_base* running = nullptr;  // the process this worker is stepping now
   run_queue local;  // single-threaded pools only
 };
 
@@ -128,6 +132,15 @@ struct thread_pool::impl {
   void schedule(process_base* p) noexcept {
     if (current_pool == this) {
       worker& w = *current_worker;
+      if (p == w.running) {  // it schedules itself: it yields, so it goes behind all runnable work
+        if (threads == 1) {
+          while (process_base* q = pop_shared()) w.local.push(q);
+          w.local.push(p);
+        } else {
+          push_shared(p);
+        }
+        return;
+      }
       if (threads == 1) {
         w.local.push(p);
         return;
@@ -185,18 +198,12 @@ struct thread_pool::impl {
     run_mutex.lock();
   }
 
+  // Single-threaded pools keep run_mutex while idle: the handler that ends the wait runs under it. A
+  // thread entering admit() is, like new work, either seen here or told by a wake-up (see wake()).
   void idle_wait() {
-    struct unlocked_while_idle {  // single-threaded pools: admitted threads may come in while we sleep
-      impl& m;
-      explicit unlocked_while_idle(impl& x) : m(x) {
-        if (m.threads == 1) m.run_mutex.unlock();
-      }
-      ~unlocked_while_idle() {
-        if (m.threads == 1) m.run_mutex.lock();
-      }
-    } unlocked(*this);
     idle.fetch_add(1, std::memory_order_seq_cst);
-    if (shared_size.load(std::memory_order_seq_cst) == 0 && !stopping.load(std::memory_order_seq_cst)) {
+    if (shared_size.load(std::memory_order_seq_cst) == 0 && !stopping.load(std::memory_order_seq_cst) &&
+        admissions.load(std::memory_order_seq_cst) == 0) {
       std::int64_t deadline = next_deadline.load(std::memory_order_acquire);
       if (deadline == no_deadline)
         io.run_one();
@@ -217,14 +224,16 @@ struct thread_pool::impl {
       if (threads == 1 && admissions.load(std::memory_order_relaxed) > 0) let_admissions_in();
       if (tick % 64 == 0) {  // while busy: let timers and I/O completions in now and then
         fire_timers();
-        io.poll();
+        poll_io();
       }
       if (process_base* p = next_process(w, tick)) {
-        p->step();
+        w.running = p;
+        p->step();  // p may be running on another worker (or be gone) when this returns
+        w.running = nullptr;
         continue;
       }
       if (fire_timers()) continue;
-      if (io.poll() > 0) continue;
+      if (poll_io() > 0) continue;
       if (work.load(std::memory_order_acquire) <= 0) {
         stop();
         break;
@@ -233,6 +242,15 @@ struct thread_pool::impl {
     }
     current_pool = nullptr;
     current_worker = nullptr;
+  }
+
+  /// Runs at most `limit` ready I/O handlers; the number run. (io.poll() would run them until the queue
+  /// is empty, so threads that keep posting, such as node::send to a single-threaded node, would hold the
+  /// worker there and starve its processes.)
+  std::size_t poll_io(std::size_t limit = 64) {
+    std::size_t n = 0;
+    while (n < limit && io.poll_one() > 0) ++n;
+    return n;
   }
 
   void stop() noexcept {
@@ -278,7 +296,8 @@ void thread_pool::work_finished() noexcept {
 
 void thread_pool::run() {
   impl& m = *impl_;
-  if (m.work.load(std::memory_order_acquire) <= 0) return;
+  // Even with no work the loop runs once: what was posted meanwhile (deliveries from other threads) is
+  // run before it returns, so that such a message reaches its process or is counted as a dead letter.
   m.stopping.store(false);
   m.io.restart();
   auto guard = asio::make_work_guard(m.io);
@@ -327,7 +346,8 @@ bool thread_pool::single_threaded() const noexcept { return impl_->threads == 1;
 bool thread_pool::on_scheduler_thread() const noexcept { return impl::current_pool == impl_.get(); }
 
 void thread_pool::admit() noexcept {
-  impl_->admissions.fetch_add(1, std::memory_order_acq_rel);
+  impl_->admissions.fetch_add(1, std::memory_order_seq_cst);
+  impl_->wake();  // an idle worker holds run_mutex until it wakes and sees `admissions`
   impl_->run_mutex.lock();
 }
 

@@ -27,6 +27,7 @@
 #include <asio/io_context.hpp>
 
 #include <coroutine>
+#include <memory>
 #include <optional>
 #include <system_error>
 #include <tuple>
@@ -76,7 +77,8 @@ class asio_awaiter {
     p.resume_point = h;
     process_ = &p;
     // The handler may run on another worker before this function returns: touch nothing after this.
-    std::apply([&](auto&&... a) { std::move(init_)(handler{this}, std::move(a)...); }, std::move(args_));
+    std::apply([&](auto&&... a) { std::move(init_)(handler{this, p.node.lifetime()}, std::move(a)...); },
+               std::move(args_));
   }
 
   typename asio_result<Args...>::type await_resume() {
@@ -100,8 +102,13 @@ class asio_awaiter {
  private:
   struct handler {
     asio_awaiter* self;
+    /// The awaiting process lives as long as its node (it cannot end while it awaits). A node destroyed
+    /// on a shared pool leaves the completion behind (a cancelled wait, say); it must then do nothing.
+    /// It runs on the pool's threads, and a node is not destroyed while its scheduler runs.
+    std::weak_ptr<const bool> alive;
     template <class... A>
     void operator()(A&&... a) {
+      if (alive.expired()) return;
       self->values_.emplace(std::forward<A>(a)...);
       process_base& p = *self->process_;
       p.node.scheduler().schedule(p);

@@ -35,7 +35,8 @@ template <reflectable T>
 inline constexpr std::size_t field_count = boost::pfr::tuple_size_v<T>;
 
 /// Calls f(field) for each field of `value` in declaration order.
-template <reflectable T, class F>
+template <class T, class F>
+  requires reflectable<std::remove_cvref_t<T>>
 constexpr void for_each_field(T&& value, F&& f) {
   boost::pfr::for_each_field(std::forward<T>(value), std::forward<F>(f));
 }

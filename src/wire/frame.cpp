@@ -72,9 +72,14 @@ result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnat
   header_state hs;
   detail::codec_state& s = hs.state;
   if (in.size() < length_bytes + 4) return error(errc::bad_message, "frame too short");
+  std::uint32_t length = 0;
+  for (int i = 0; i < 4; ++i) length |= std::uint32_t{static_cast<unsigned char>(in[i])} << (8 * i);
+  if (length != in.size() - length_bytes)
+    return error(errc::bad_message, "frame length field of " + std::to_string(length) + " bytes does not match the " +
+                                        std::to_string(in.size() - length_bytes) + " bytes given");
   reader r(in.substr(length_bytes));
   frame_view f;
-  std::uint64_t kind, format, flags;
+  std::uint64_t kind = 0, format = 0, flags = 0;
   if (!r.fixed(kind, 1, s) || !r.fixed(format, 1, s) || !r.fixed(flags, 2, s)) return s.to_error("frame");
   if (kind < 1 || kind > static_cast<std::uint64_t>(frame_kind::bye))
     return error(errc::protocol, "unknown frame kind " + std::to_string(kind));
@@ -92,14 +97,15 @@ result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnat
     // target
     if (f.flags & flag_to_name) {
       if (!read_string(r, s, f.to_name, 255, "target name")) return s.to_error("frame target");
+      if (f.to_name.empty()) return error(errc::bad_message, "frame target: target name is empty");
     } else {
-      std::uint64_t node, id, slot;
+      std::uint64_t node = 0, id = 0, slot = 0;
       if (!r.fixed(node, 8, s)) return s.to_error("frame target");
       if (node == 0) return error(errc::bad_message, "frame target: null pid");
       if (!read_pid_fields(r, s, node, f.to, id, slot)) return s.to_error("frame target");
     }
     // sender
-    std::uint64_t node;
+    std::uint64_t node = 0;
     if (!r.fixed(node, 8, s)) return s.to_error("frame sender");
     if (node != 0) {
       std::uint64_t id, slot;
@@ -165,6 +171,25 @@ void write_envelope_fields(std::string& out, const pid& to, std::string_view to_
 }
 
 void write_status(std::string& out, int code, std::string_view detail) {
+  // read_status() refuses a detail that is not UTF-8 or longer than max_status_detail: write one it
+  // accepts (details can hold anything, e.g. an exception's what()): bad bytes become '?', the rest is cut.
+  std::string clean;
+  if (detail.size() > max_status_detail || detail::invalid_utf8_at(detail) != std::string_view::npos) {
+    while (clean.size() <= max_status_detail) {
+      const std::size_t bad = detail::invalid_utf8_at(detail);
+      if (bad == std::string_view::npos) break;
+      clean.append(detail.substr(0, bad));
+      clean.push_back('?');
+      detail.remove_prefix(bad + 1);
+    }
+    clean.append(detail.substr(0, max_status_detail + 1));  // valid UTF-8 from here on, or cut below
+    if (clean.size() > max_status_detail) {
+      std::size_t end = max_status_detail;
+      while (end > 0 && (static_cast<unsigned char>(clean[end]) & 0xC0) == 0x80) --end;  // a character's start
+      clean.resize(end);
+    }
+    detail = clean;
+  }
   writer w(out);
   w.varint(static_cast<std::uint64_t>(code));
   w.varint(detail.size());
@@ -181,7 +206,7 @@ result<status> read_status(std::string_view payload) {
   reader r(payload);
   std::uint64_t code;
   std::string_view detail;
-  if (!r.varint(code, hs.state) || !read_string(r, hs.state, detail, 64 * 1024, "status detail"))
+  if (!r.varint(code, hs.state) || !read_string(r, hs.state, detail, max_status_detail, "status detail"))
     return hs.state.to_error("status");
   if (code > 0xffff) return error(errc::bad_message, "status code out of range");
   return status{static_cast<int>(code), std::string(detail)};

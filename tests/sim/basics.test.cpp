@@ -61,7 +61,7 @@ TEST_CASE("sim: a partition makes a request time out on virtual time, healing le
   CHECK(outcomes[1] == "Message Received!");
 }
 
-TEST_CASE("sim: a crashed node's pids are dead after restart; a new incarnation serves the name", "[sim]") {
+TEST_CASE("sim: a crashed node's pids are dead after restart, a new incarnation serves the name", "[sim]") {
   sim::cluster c(3);
   pid old_server;
   c.add_node("a", [&](node& n) {
@@ -90,7 +90,7 @@ TEST_CASE("sim: a crashed node's pids are dead after restart; a new incarnation 
   CHECK(by_name == "Message Received!");
 }
 
-TEST_CASE("sim: the same seed replays the same trace; another seed differs", "[sim][determinism]") {
+TEST_CASE("sim: the same seed replays the same trace, another seed differs", "[sim][determinism]") {
   auto run = [](std::uint64_t seed) {
     sim::cluster c(seed, {.link = {.latency_min = 1ms, .latency_max = 20ms, .drop = 0.1}});
     c.add_node("a", [](node& n) { REQUIRE(n.register_name("process1", n.spawn(sim_basics::echo))); });

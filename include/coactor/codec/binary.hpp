@@ -277,7 +277,7 @@ bool read_fields(reader& r, T& v, codec_state& s, std::index_sequence<I...>) {
 template <class V, std::size_t... I>
 bool read_alternative(reader& r, V& v, std::size_t index, codec_state& s, std::index_sequence<I...>) {
   bool ok = false;
-  ((index == I ? (ok = read(r, v.template emplace<I>(), s), true) : false) || ...);
+  static_cast<void>(((index == I ? (ok = read(r, v.template emplace<I>(), s), true) : false) || ...));
   return ok;
 }
 
@@ -312,7 +312,7 @@ bool read(reader& r, T& v, codec_state& s) {
     v.resize(n);
     if (n) std::memcpy(v.data(), data.data(), n);
   } else if constexpr (std::is_same_v<T, pid>) {
-    std::uint64_t node, id, slot;
+    std::uint64_t node = 0, id = 0, slot = 0;
     if (!r.fixed(node, 8, s)) return false;
     if (node == 0) {
       v = pid{};

@@ -99,6 +99,13 @@ inline void free_unconstructed(envelope* e) noexcept {
   envelope_pool::deallocate(e, cls, align);
 }
 
+/// An envelope holding a message of a type this node does not know, as it arrived.
+inline envelope* make_opaque_envelope(opaque_payload payload) {
+  envelope* e = allocate_envelope(opaque_type);
+  ::new (e->payload()) opaque_payload(std::move(payload));
+  return e;
+}
+
 /// An envelope without payload (timeout ticks).
 inline envelope* make_bare_envelope(envelope_kind kind, std::uint64_t tag) {
   constexpr std::uint8_t cls = envelope_pool::class_of(sizeof(envelope), alignof(envelope));

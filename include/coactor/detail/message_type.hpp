@@ -8,10 +8,7 @@
 
 #include <coactor/codec.hpp>
 #include <coactor/codec/binary.hpp>
-#if __has_include(<coactor/codec/json.hpp>)  // TEMPORARY while the JSON codec is being written
 #include <coactor/codec/json.hpp>
-#define COACTOR_JSON_CODEC 1
-#endif
 #include <coactor/result.hpp>
 #include <coactor/type_name.hpp>
 
@@ -43,22 +40,15 @@ void destroy_value(void* p) noexcept {
 template <class T>
 result<void> encode_value(const void* value, codec format, std::string& out, const wire_context& context) {
   const T& v = *static_cast<const T*>(value);
-#ifdef COACTOR_JSON_CODEC
-  if (format == codec::json) return json::encode(v, out, context);
-#endif
-  return binary::encode(v, out, context);
+  return format == codec::json ? json::encode(v, out, context) : binary::encode(v, out, context);
 }
 
 template <class T>
 result<void> decode_value(void* storage, codec format, std::string_view in, const decode_limits& limits,
                           const wire_context& context) {
   T* v = ::new (storage) T{};
-#ifdef COACTOR_JSON_CODEC
   result<void> r = format == codec::json ? json::decode_into(in, *v, limits, context)
                                          : binary::decode_into(in, *v, limits, context);
-#else
-  result<void> r = binary::decode_into(in, *v, limits, context);
-#endif
   if (!r) v->~T();
   return r;
 }
@@ -96,13 +86,15 @@ const message_type& type_of() noexcept {
 }
 
 /// The payload of a message of a type this node does not know: kept as it arrived, so that it can be
-/// inspected by name, printed (JSON) and forwarded without decoding.
+/// inspected by name, printed (JSON) and forwarded without decoding. Its envelopes have type
+/// &opaque_type (see envelope.hpp: make_opaque_envelope), never a type of their own.
 struct opaque_payload {
   codec format;
   std::string type_name;
   std::string bytes;
 };
 
+/// The type of opaque messages: no wire form of its own (the router sends the bytes as they came).
 extern const message_type opaque_type;
 
 }  // namespace coactor::detail

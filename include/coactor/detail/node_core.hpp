@@ -105,6 +105,10 @@ class node_core {
   void count_stale_reply() noexcept { stale_replies_.fetch_add(1, std::memory_order_relaxed); }
   void count_dead_letter() noexcept { dead_letters_.fetch_add(1, std::memory_order_relaxed); }
 
+  /// Expires when this node_core is destroyed. Work queued on a shared scheduler on behalf of this node
+  /// (a delivery from outside, an Asio completion) checks it before touching the node or its processes.
+  std::weak_ptr<const bool> lifetime() const noexcept { return lifetime_; }
+
   /// Installs a tracer (null: none). Set it before the node runs.
   void set_tracer(tracer* t) noexcept { tracer_ = t; }
 
@@ -140,6 +144,8 @@ class node_core {
 
   std::mutex hook_mutex_;
   std::shared_ptr<const error_hook> hook_;
+
+  std::shared_ptr<const bool> lifetime_ = std::make_shared<const bool>(true);  ///< see lifetime()
 
   std::atomic<std::uint64_t> live_{0};
   std::atomic<std::uint64_t> spawned_{0};

@@ -42,6 +42,8 @@ class receive_wait {
   /// poll(); if nothing is wanted, marks the mailbox blocked. False: the process is now waiting, and from
   /// this moment another thread may run it, so the caller must not touch the process or this object.
   bool poll_or_block();
+  /// The same, right after a poll() that found nothing: tries to block first.
+  bool block_or_poll();
 
   /// Arms a timeout after `d` on `t` (which the caller keeps alive until finish()). A new epoch: ticks
   /// of earlier receives become stale.

@@ -99,6 +99,9 @@ struct status {
   /// The status as an error (a code of 0 is the empty error_code).
   error to_error() const;
 };
+/// The longest detail a status carries; write_status() cuts longer ones, and writes bytes that are not
+/// UTF-8 as '?'.
+inline constexpr std::size_t max_status_detail = 64 * 1024;
 void write_status(std::string& out, int code, std::string_view detail);
 result<status> read_status(std::string_view payload);
 

@@ -1,0 +1,81 @@
+# Every program in the documentation compiles and runs: each ```cpp fenced block of README.md and
+# docs/*.md that contains `int main` is extracted at configure time into <build>/doc_snippets/, built
+# like an example (so a block that no longer compiles fails the build), and run by ctest as
+# doc.<file>.<n> (which fails unless it exits with 0). Blocks without `int main` are fragments and are
+# left alone. A #line directive makes compiler messages point into the Markdown file. Editing a Markdown
+# file re-runs the configure step, so the extracted copies never go stale.
+#
+#   coactor_doc_snippet_tests(<library>...)   the libraries every program is linked with
+function(coactor_doc_snippet_tests)
+  set(libraries ${ARGN})
+  file(GLOB docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
+  list(PREPEND docs ${PROJECT_SOURCE_DIR}/README.md)
+  set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/doc_snippets)
+  set(total 0)
+  foreach(doc IN LISTS docs)
+    if(NOT EXISTS ${doc})
+      continue()
+    endif()
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${doc})
+    file(RELATIVE_PATH doc_name ${PROJECT_SOURCE_DIR} ${doc})
+    get_filename_component(stem ${doc} NAME_WE)
+    # Plain string search, no list operations: C++ is full of ';' and '[', which CMake lists mangle.
+    file(READ ${doc} text)
+    set(text "\n${text}")
+    set(rest "${text}")
+    set(consumed 0)  # characters of `text` before `rest`
+    set(n 0)
+    while(TRUE)
+      # An opening fence: a line "```cpp", possibly followed by more of an info string ("```cpp title").
+      string(FIND "${rest}" "\n```cpp" open)
+      if(open EQUAL -1)
+        break()
+      endif()
+      math(EXPR after_fence "${open} + 7")
+      string(SUBSTRING "${rest}" ${after_fence} -1 rest)
+      math(EXPR consumed "${consumed} + ${after_fence}")
+      string(FIND "${rest}" "\n" eol)
+      if(eol EQUAL -1)
+        break()
+      endif()
+      string(SUBSTRING "${rest}" 0 ${eol} info)
+      math(EXPR body_at "${eol} + 1")
+      string(SUBSTRING "${rest}" ${body_at} -1 rest)
+      math(EXPR consumed "${consumed} + ${body_at}")
+      if(NOT info STREQUAL "" AND NOT info MATCHES "^[ \t]")
+        continue()  # another language, such as ```cppfront
+      endif()
+      string(FIND "${rest}" "\n```" close)
+      if(close EQUAL -1)
+        message(FATAL_ERROR "${doc_name}: a ```cpp block is not closed")
+      endif()
+      math(EXPR close_nl "${close} + 1")
+      string(SUBSTRING "${rest}" 0 ${close_nl} code)
+      string(SUBSTRING "${rest}" ${close_nl} -1 rest)
+      string(FIND "${code}" "int main" has_main)
+      if(NOT has_main EQUAL -1)
+        # The block's first line in the file: count the newlines before it (the added leading one
+        # included, which makes the count 1-based).
+        string(SUBSTRING "${text}" 0 ${consumed} before)
+        string(REGEX REPLACE "[^\n]" "" newlines "${before}")
+        string(LENGTH "${newlines}" line)
+        math(EXPR n "${n} + 1")
+        set(target doc_${stem}_${n})
+        set(source ${out_dir}/${stem}_${n}.cpp)
+        # Written only when it changed, so that configuring again does not rebuild every program.
+        file(WRITE ${source}.new "#line ${line} \"${doc}\"\n${code}")
+        configure_file(${source}.new ${source} COPYONLY)
+        add_executable(${target} ${source})
+        target_link_libraries(${target} PRIVATE ${libraries})
+        coactor_warnings(${target})
+        add_test(NAME doc.${doc_name}.${n} COMMAND ${target})
+        set_tests_properties(doc.${doc_name}.${n} PROPERTIES TIMEOUT 120)
+      endif()
+      math(EXPR consumed "${consumed} + ${close_nl}")
+    endwhile()
+    math(EXPR total "${total} + ${n}")
+  endforeach()
+  if(total EQUAL 0)
+    message(WARNING "no program (```cpp block with int main) found in README.md or docs/*.md")
+  endif()
+endfunction()

@@ -1,0 +1,28 @@
+# A ctest helper: runs a program, shows its output, and fails unless it exits with 0 and its standard
+# output contains each expected text (plain text, not a regular expression).
+#   cmake -P CoactorExpectOutput.cmake <program> [expected text]...
+# (ctest's PASS_REGULAR_EXPRESSION alone would not do: it ignores the exit code, so a program that printed
+# the text and then crashed, or that a sanitizer stopped, would pass.)
+set(program "${CMAKE_ARGV3}")
+if(NOT program)
+  message(FATAL_ERROR "usage: cmake -P CoactorExpectOutput.cmake <program> [expected text]...")
+endif()
+execute_process(COMMAND "${program}" RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")  # exactly what the program printed (stdout first, then stderr)
+set(failures "")
+if(NOT status STREQUAL "0")
+  string(APPEND failures "\n  ${program} exited with ${status}")
+endif()
+math(EXPR last "${CMAKE_ARGC} - 1")
+foreach(i RANGE 4 ${last})
+  if(i GREATER last)
+    break()
+  endif()
+  string(FIND "${out}" "${CMAKE_ARGV${i}}" at)
+  if(at EQUAL -1)
+    string(APPEND failures "\n  standard output lacks \"${CMAKE_ARGV${i}}\"")
+  endif()
+endforeach()
+if(failures)
+  message(FATAL_ERROR "FAILED:${failures}")
+endif()

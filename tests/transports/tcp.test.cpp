@@ -1,0 +1,453 @@
+// Both TCP transports, through nodes in this process talking over real TCP on 127.0.0.1: each node has
+// its own single-threaded thread_pool, run on its own std::thread.
+#include "tcp_support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace tcp_test;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("tcp: listen picks a free port, a port in use is errc::io", "[tcp]", pooled, per_message) {
+  test_node a("a", TestType::make());
+  const std::string address = a.listen();
+  CHECK(address.rfind("127.0.0.1:", 0) == 0);
+  CHECK(port_of(address) != 0);
+  CHECK(a->address() == address);
+
+  test_node b("b", TestType::make());
+  auto taken = b->listen(address);
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error() == errc::io);
+  CHECK(taken.error().detail().find("in use") != std::string::npos);
+
+  auto malformed = b->listen("127.0.0.1");
+  REQUIRE_FALSE(malformed);
+  CHECK(malformed.error() == errc::io);
+
+  test_node c("c", TestType::make());  // IPv6 loopback, bracketed
+  auto v6 = c->listen("[::1]:0");
+  if (v6) CHECK(v6->rfind("[::1]:", 0) == 0);  // (a machine without IPv6 fails here; not an error of ours)
+}
+
+TEMPLATE_TEST_CASE("tcp: a one-way message from a client that ends at once is still flushed", "[tcp]", pooled, per_message) {
+  test_node server("server", TestType::make());
+  server.listen();
+  const process_name name = server.serve_here();
+  test_node client("client", TestType::make());
+  client.listen();
+  client->spawn([name](context self) -> process {
+    self.send(name, seq{0});
+    co_return;
+  });
+  server.start();
+  client.start();
+  // run() keeps going while the frame is queued or being written, and returns once it is out.
+  REQUIRE(client.wait(10s));
+
+  std::optional<count_reply> counted;
+  client->spawn([&, name](context self) -> process {
+    auto r = co_await self.request<count_reply>(name, count_query{}, 10s);
+    if (r) counted = *r;
+  });
+  client.start();
+  REQUIRE(client.wait(15s));
+  server.stop();
+  REQUIRE(counted);
+  CHECK(counted->received == 1);
+  CHECK(server.errors().size() == 0);
+  CHECK(client.errors().size() == 0);
+}
+
+TEMPLATE_TEST_CASE("tcp: a node whose last process ends on a message still finishes its side of it", "[tcp]", pooled,
+                   per_message) {
+  test_node server("server", TestType::make());
+  server.listen();
+  const process_name name = server.serve_here();
+  test_node client("client", TestType::make());
+  client.listen();
+  client->spawn([name](context self) -> process {
+    self.send(name, quit{});
+    co_return;
+  });
+  server.start();
+  client.start();
+  REQUIRE(server.wait(10s));  // `serve` ended on the quit: no work left on the server
+  REQUIRE(client.wait(10s));  // tcp_per_message: the ack was still written before the server's run() returned
+  INFO(client.errors().dump());
+  CHECK(client.errors().size() == 0);
+  CHECK(server.errors().size() == 0);
+}
+
+TEMPLATE_TEST_CASE("tcp: request/reply, and a pid inside a message is replied to across nodes", "[tcp]", pooled, per_message) {
+  test_node server("server", TestType::make());
+  server.listen();
+  const process_name name = server.serve_here();
+  test_node client("client", TestType::make());
+  client.listen();
+
+  std::string reply;
+  int pong_n = 0;
+  client->spawn([&, name](context self) -> process {
+    ping msg{41, "hi", self.pid()};  // named first: see the g++ 12 note in context.hpp
+    auto r = co_await self.request<std::string>(name, std::move(msg), 10s);
+    if (r) reply = *r;
+    auto p = co_await self.receive<pong>(10s);  // sent by the server to the pid inside the ping
+    if (p) pong_n = (*p)->n;
+  });
+  server.start();
+  client.start();
+  REQUIRE(client.wait(20s));
+  server.stop();
+  CHECK(reply == "pong:hi");
+  CHECK(pong_n == 42);
+  CHECK(server.errors().size() == 0);
+  CHECK(client.errors().size() == 0);
+}
+
+TEMPLATE_TEST_CASE("tcp: three nodes: a pid travels a -> b -> c and c answers a directly", "[tcp]", pooled, per_message) {
+  test_node b("b", TestType::make());
+  b.listen();
+  const process_name at_b = b.serve_here();
+  test_node c("c", TestType::make());
+  c.listen();
+  const process_name at_c = c.serve_here();
+  test_node a("a", TestType::make());
+  a.listen();
+
+  int pong_n = 0;
+  std::string direct;
+  a->spawn([&, at_b, at_c](context self) -> process {
+    forward_ping f{at_c, ping{7, "via b", self.pid()}};
+    self.send(at_b, std::move(f));  // b passes the ping on to c's server, which pongs a's pid
+    auto p = co_await self.receive<pong>(10s);
+    if (p) pong_n = (*p)->n;
+    ping msg{1, "direct", pid{}};
+    auto r = co_await self.request<std::string>(at_c, std::move(msg), 10s);
+    if (r) direct = *r;
+  });
+  b.start();
+  c.start();
+  a.start();
+  REQUIRE(a.wait(20s));
+  b.stop();
+  c.stop();
+  CHECK(pong_n == 8);
+  CHECK(direct == "pong:direct");
+  CHECK(a.errors().size() == 0);
+  CHECK(b.errors().size() == 0);
+  CHECK(c.errors().size() == 0);
+}
+
+TEMPLATE_TEST_CASE("tcp: an unknown name and a dead pid fail requests with their errors", "[tcp]", pooled, per_message) {
+  test_node server("server", TestType::make());
+  server.listen();
+  const process_name name = server.serve_here();
+  test_node client("client", TestType::make());
+  client.listen();
+
+  std::optional<error> by_name, by_pid;
+  bool got_pid = false;
+  client->spawn([&, name](context self) -> process {
+    process_name nobody{name.node, "nobody"};
+    auto r1 = co_await self.request(nobody, 1, 10s);
+    if (!r1) by_name = r1.error();
+    auto gone = co_await self.request<pid>(name, dead_pid_query{}, 10s);
+    if (!gone) co_return;
+    got_pid = true;
+    auto r2 = co_await self.request(*gone, 1, 10s);
+    if (!r2) by_pid = r2.error();
+  });
+  server.start();
+  client.start();
+  const auto start = clock_type::now();
+  REQUIRE(client.wait(20s));
+  CHECK(seconds_since(start) < 5);  // answered, not timed out
+  server.stop();
+  REQUIRE(by_name);
+  CHECK(*by_name == errc::no_such_name);
+  REQUIRE(got_pid);
+  REQUIRE(by_pid);
+  CHECK(*by_pid == errc::dead_process);
+}
+
+TEMPLATE_TEST_CASE("tcp: a node nobody listens for is unreachable, at once", "[tcp]", pooled, per_message) {
+  test_node client("client", TestType::make());
+  client.listen();
+  const process_name nowhere{closed_address(), "server"};
+  std::optional<error> failed;
+  double took = 0;
+  client->spawn([&, nowhere](context self) -> process {
+    self.send(nowhere, seq{1});  // a one-way message: reported as lost
+    const auto start = clock_type::now();
+    auto r = co_await self.request(nowhere, 1, 10s);
+    took = seconds_since(start);
+    if (!r) failed = r.error();
+  });
+  client.start();
+  REQUIRE(client.wait(15s));
+  REQUIRE(failed);
+  CHECK(*failed == errc::unreachable);
+  CHECK(took < 2.0);  // connection refused, well before the 5 s connect timeout
+  CHECK(client.errors().count(errc::unreachable) >= 1);  // the one-way message
+}
+
+TEMPLATE_TEST_CASE("tcp: a peer that accepts and never answers times out, nothing hangs", "[tcp]", pooled, per_message) {
+  raw_socket silent;
+  const process_name nowhere{silent.listen_silently(), "server"};
+  test_node client("client", TestType::make_fast_failing());  // 1 s timeouts
+  client.listen();
+  std::optional<error> failed;
+  double took = 0;
+  client->spawn([&, nowhere](context self) -> process {
+    const auto start = clock_type::now();
+    auto r = co_await self.request(nowhere, 1, 10s);
+    took = seconds_since(start);
+    if (!r) failed = r.error();
+  });
+  client.start();
+  REQUIRE(client.wait(15s));
+  REQUIRE(failed);
+  // tcp_pooled: the handshake did not complete (unreachable); tcp_per_message: no ack (timeout).
+  CHECK((*failed == errc::unreachable || *failed == errc::timeout));
+  CHECK(took < 5.0);
+}
+
+TEMPLATE_TEST_CASE("tcp: shutdown gives up queued frames as errc::stopped, run() waits for them until then", "[tcp]",
+                   pooled, per_message) {
+  raw_socket silent;
+  const process_name nowhere{silent.listen_silently(), "server"};
+  auto client = std::make_unique<test_node>("client", TestType::make());  // 5 s handshake / ack timeouts
+  client->listen();
+  auto errors = client->shared_errors();
+  (*client)->spawn([nowhere](context self) -> process {
+    self.send(nowhere, seq{1});
+    co_return;
+  });
+  client->start();
+  CHECK_FALSE(client->wait(500ms));  // the frame holds run() (work accounting)
+  client->stop();
+  CHECK(errors->count(errc::stopped) == 0);
+  client.reset();  // the node shuts its transport down: the frame comes back
+  CHECK(errors->count(errc::stopped) == 1);
+}
+
+TEMPLATE_TEST_CASE("tcp: a 1 MiB message, both ways", "[tcp]", pooled, per_message) {
+  test_node server("server", TestType::make());
+  server.listen();
+  const process_name name = server.serve_here();
+  test_node client("client", TestType::make());
+  client.listen();
+  std::string sent(std::size_t{1} << 20, '\0');
+  for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>('a' + i % 23);
+  bool same = false;
+  client->spawn([&, name](context self) -> process {
+    blob b{sent};
+    auto r = co_await self.request<blob>(name, std::move(b), 20s);
+    if (r) same = r->data == sent;
+  });
+  server.start();
+  client.start();
+  REQUIRE(client.wait(30s));
+  server.stop();
+  CHECK(same);
+  CHECK(server.errors().size() == 0);
+  CHECK(client.errors().size() == 0);
+}
+
+TEMPLATE_TEST_CASE("tcp: a json node and a binary node talk", "[tcp]", pooled, per_message) {
+  test_node server("server", TestType::make(), codec::json);
+  server.listen();
+  const process_name name = server.serve_here();
+  test_node client("client", TestType::make(), codec::binary);
+  client.listen();
+  std::string reply;
+  int pong_n = 0;
+  client->spawn([&, name](context self) -> process {
+    ping msg{1, "json?", self.pid()};
+    auto r = co_await self.request<std::string>(name, std::move(msg), 10s);
+    if (r) reply = *r;
+    auto p = co_await self.receive<pong>(10s);
+    if (p) pong_n = (*p)->n;
+  });
+  server.start();
+  client.start();
+  REQUIRE(client.wait(20s));
+  server.stop();
+  CHECK(reply == "pong:json?");
+  CHECK(pong_n == 2);
+  CHECK(server.errors().size() == 0);
+  CHECK(client.errors().size() == 0);
+}
+
+TEMPLATE_TEST_CASE("tcp: the peer node is destroyed mid-stream: failures are reported, nothing hangs", "[tcp]", pooled,
+                   per_message) {
+  auto server = std::make_unique<test_node>("server", TestType::make_fast_failing());
+  server->listen();
+  const process_name name = server->serve_here();
+  test_node client("client", TestType::make_fast_failing());
+  client.listen();
+
+  std::atomic<int> answered{0};
+  std::optional<error> last_failure;
+  int failures = 0;
+  client->spawn([&, name](context self) -> process {
+    for (std::int64_t i = 0; i < 1'000'000; ++i) {
+      self.send(name, seq{i});
+      if (i % 10 != 9) continue;
+      auto r = co_await self.request<count_reply>(name, count_query{}, 2s);
+      if (r) {
+        answered.fetch_add(1);
+        continue;
+      }
+      ++failures;
+      last_failure = r.error();
+      if (r.error() != errc::unreachable) continue;
+      // The node is gone, and we were told. One-way messages to it now are reported as lost.
+      for (int k = 0; k < 3; ++k) self.send(name, seq{-1});
+      co_return;
+    }
+  });
+  server->start();
+  client.start();
+  const auto start = clock_type::now();
+  while (answered.load() < 5 && seconds_since(start) < 10) std::this_thread::sleep_for(10ms);
+  CHECK(answered.load() >= 5);
+  server->stop();
+  server.reset();  // mid-stream
+  REQUIRE(client.wait(20s));
+  REQUIRE(last_failure);
+  CHECK(*last_failure == errc::unreachable);
+  // The one-way messages sent after the node went away were reported, not dropped silently.
+  CHECK(client.errors().count(errc::unreachable) >= 3);
+}
+
+TEMPLATE_TEST_CASE("tcp: a peer that is not coactor is refused with a bye, and reported", "[tcp]", pooled, per_message) {
+  test_node server("server", TestType::make());
+  const std::string address = server.listen();
+  server.serve_here();
+  server.start();
+  raw_socket http;
+  REQUIRE(http.connect(address));
+  http.write("GET / HTTP/1.0\r\n\r\n");
+  const std::string answer = http.read_all();  // our greeting, then a bye, then EOF
+  http.close();
+  const auto start = clock_type::now();
+  while (server.errors().count(errc::protocol) == 0 && seconds_since(start) < 5) std::this_thread::sleep_for(10ms);
+  server.stop();
+  REQUIRE(answer.size() > wire::preamble_bytes);
+  CHECK(wire::check_preamble(std::string_view(answer).substr(0, wire::preamble_bytes)));
+  std::string_view rest = std::string_view(answer).substr(wire::preamble_bytes);
+  auto hello_size = wire::frame_size(rest);
+  REQUIRE(hello_size);
+  REQUIRE(*hello_size <= rest.size());
+  CHECK(wire::parse_hello(rest.substr(0, *hello_size)));
+  rest.remove_prefix(*hello_size);
+  auto bye_size = wire::frame_size(rest);
+  REQUIRE(bye_size);
+  REQUIRE(*bye_size > 0);
+  REQUIRE(*bye_size <= rest.size());
+  auto bye = wire::parse_frame(rest.substr(0, *bye_size), 0, {});
+  REQUIRE(bye);
+  CHECK(bye->kind == wire::frame_kind::bye);
+  auto status = wire::read_status(bye->payload);
+  REQUIRE(status);
+  CHECK(status->code == static_cast<int>(errc::protocol));
+  CHECK(server.errors().count(errc::protocol) == 1);
+}
+
+namespace {
+
+template <class Transport>
+void count_exactly(std::int64_t n) {
+  test_node server("server", Transport::make());
+  server.listen();
+  const process_name name = server.serve_here();
+  test_node client("client", Transport::make());
+  client.listen();
+  std::optional<count_reply> counted;
+  client->spawn([&, name, n](context self) -> process {
+    for (std::int64_t i = 0; i < n; ++i) {
+      self.send(name, seq{i});
+      if (i % 1024 == 1023) co_await self.yield_now();
+    }
+    auto r = co_await self.request<count_reply>(name, count_query{}, 60s);
+    if (r) counted = *r;
+  });
+  const auto start = clock_type::now();
+  server.start();
+  client.start();
+  REQUIRE(client.wait(std::chrono::seconds(60)));
+  const double took = seconds_since(start);
+  server.stop();
+  WARN(Transport::name << ": " << n << " messages in " << took << " s (" << static_cast<double>(n) / took << " /s)");
+  REQUIRE(counted);
+  CHECK(counted->received == n);
+  CHECK(counted->in_order);  // one sender, one receiver: in order (per_message: max_in_flight_per_peer 1)
+  CHECK(server.errors().size() == 0);
+  CHECK(client.errors().size() == 0);
+}
+
+}  // namespace
+
+TEST_CASE("tcp_pooled: 100,000 messages, counted exactly and in order", "[tcp][tcp_pooled][count]") {
+  count_exactly<pooled>(100'000 / slowdown);
+}
+
+TEST_CASE("tcp_per_message: 20,000 messages, counted exactly and in order", "[tcp][tcp_per_message][count]") {
+  count_exactly<per_message>(20'000 / slowdown);
+}
+
+// ---- not on a thread_pool ----
+
+namespace {
+
+/// A scheduler that is not a thread_pool (as the simulator's is not).
+struct not_a_pool final : scheduler {
+  void schedule(detail::process_base&) noexcept override {}
+  time_point now() const noexcept override { return {}; }
+  void arm(detail::timer&) override {}
+  bool disarm(detail::timer&) noexcept override { return false; }
+  void work_started() noexcept override {}
+  void work_finished() noexcept override {}
+  void run() override {}
+  void stop() noexcept override {}
+  void post(std::function<void()>) override {}
+  bool single_threaded() const noexcept override { return true; }
+  bool on_scheduler_thread() const noexcept override { return true; }
+};
+
+struct recording_host final : transport_host {
+  node_identity id{1, "fake", "", codec::binary};
+  not_a_pool sched;
+  std::vector<error> lost;
+  const node_identity& identity() const noexcept override { return id; }
+  coactor::scheduler& scheduler() noexcept override { return sched; }
+  void deliver(const node_identity&, std::string_view) override {}
+  void undeliverable(std::string_view, const error& why) override { lost.push_back(why); }
+  void report(const error&) override {}
+};
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("tcp: a node not on a thread_pool gets a clear error", "[tcp]", pooled, per_message) {
+  recording_host host;
+  auto t = TestType::make();
+  t->attach(host);
+  auto r = t->listen("127.0.0.1:0");
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == errc::io);
+  CHECK(r.error().detail().find("thread_pool") != std::string::npos);
+  t->send(peer_ref{1234, "127.0.0.1:1"}, std::string_view("\x04\0\0\0\x02\0\0\0", 8));
+  REQUIRE(host.lost.size() == 1);
+  CHECK(host.lost[0].detail().find("thread_pool") != std::string::npos);
+  t->shutdown();
+}

@@ -1,0 +1,449 @@
+// Support for the TCP transport tests: the transports under test as types (for TEMPLATE_TEST_CASE), the
+// messages, a server process body, nodes that run on threads of their own, and raw POSIX sockets for
+// poking at a node from outside.
+//
+// Everything runs on 127.0.0.1 with ports picked by the kernel (port 0), never on fixed ports.
+//
+// Made to be reused by tests that run nodes in several OS processes: the messages and `serve` are all a
+// node program needs to host the same server (register it as "server"), and test_node only needs a
+// transport and a name.
+//
+// Catch2 assertions are not thread-safe: code running on a node's thread records what it saw (under the
+// `outcome` mutex or in atomics), and the test checks after the node's run() returned.
+#pragma once
+
+#include <coactor/coactor.hpp>
+#include <coactor/transports/tcp_per_message.hpp>
+#include <coactor/transports/tcp_pooled.hpp>
+#include <coactor/wire/handshake.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" char** environ;
+
+namespace tcp_test {
+
+using namespace coactor;
+using namespace std::chrono_literals;
+
+// ---- how much slower this build is (counts and time limits scale by it) ----
+
+#if defined(__SANITIZE_THREAD__)
+inline constexpr int slowdown = 16;
+#elif defined(__SANITIZE_ADDRESS__)
+inline constexpr int slowdown = 2;
+#else
+inline constexpr int slowdown = 1;
+#endif
+
+// ---- the transports under test ----
+
+struct pooled {
+  static constexpr const char* name = "tcp_pooled";
+  static constexpr const char* peer_arg = "pooled";  ///< tcp_test_peer's argument
+  static constexpr bool replies_to_non_listening = true;
+  static std::unique_ptr<transport> make() { return std::make_unique<tcp_pooled_transport>(); }
+  static std::unique_ptr<transport> make_fast_failing() {
+    tcp_pooled_options o;
+    o.connect_timeout = 1s;
+    return std::make_unique<tcp_pooled_transport>(o);
+  }
+};
+
+struct per_message {
+  static constexpr const char* name = "tcp_per_message";
+  static constexpr const char* peer_arg = "per_message";
+  static constexpr bool replies_to_non_listening = false;
+  static std::unique_ptr<transport> make() { return std::make_unique<tcp_per_message_transport>(); }
+  static std::unique_ptr<transport> make_fast_failing() {
+    tcp_per_message_options o;
+    o.connect_timeout = 1s;
+    o.ack_timeout = 1s;
+    return std::make_unique<tcp_per_message_transport>(o);
+  }
+};
+
+// ---- messages ----
+
+struct ping {
+  int n = 0;
+  std::string text;
+  pid reply_to;  ///< gets a pong{n + 1}
+};
+struct pong {
+  int n = 0;
+};
+struct seq {
+  std::int64_t n = 0;
+};
+struct count_query {
+  int unused = 0;
+};
+struct count_reply {
+  std::int64_t received = 0;
+  bool in_order = true;
+};
+struct blob {
+  std::string data;
+};
+struct dead_pid_query {
+  int unused = 0;
+};
+struct forward_ping {  ///< the server passes `inner` on to `to` (a process on a third node)
+  process_name to;
+  ping inner;
+};
+struct quit {
+  int unused = 0;
+};
+
+/// The server every test talks to (registered as "server"): pings get a pong to their reply_to and, if
+/// a request, the reply "pong:<text>"; seq messages are counted (and checked for order), count_query
+/// answers the count; a blob request is echoed; dead_pid_query answers the pid of a process that has
+/// ended; forward_ping passes its ping on; quit ends it.
+inline process serve(context self) {
+  std::int64_t received = 0;
+  std::int64_t last = -1;
+  bool in_order = true;
+  for (;;) {
+    message m = co_await self.receive();
+    if (auto* s = m.get_if<seq>()) {
+      if (s->n != last + 1) in_order = false;
+      last = s->n;
+      ++received;
+    } else if (auto* p = m.get_if<ping>()) {
+      if (!p->reply_to.is_null()) self.send(p->reply_to, pong{p->n + 1});
+      if (m.is_request()) self.reply(m, "pong:" + p->text);
+    } else if (m.is<count_query>()) {
+      self.reply(m, count_reply{received, in_order});
+    } else if (auto* b = m.get_if<blob>()) {
+      self.reply(m, *b);
+    } else if (m.is<dead_pid_query>()) {
+      pid gone = self.spawn([](context) -> process { co_return; });
+      co_await self.sleep(20ms);
+      self.reply(m, gone);
+    } else if (auto* f = m.get_if<forward_ping>()) {
+      self.send(f->to, f->inner);
+    } else if (m.is<quit>()) {
+      co_return;
+    }
+  }
+}
+
+// ---- what a node reports ----
+
+class error_log {
+ public:
+  struct entry {
+    std::error_code code;
+    std::string detail;
+  };
+
+  void add(const error& e) {
+    std::lock_guard lock(mutex_);
+    entries_.push_back({e.code(), e.detail()});
+  }
+  std::vector<entry> entries() const {
+    std::lock_guard lock(mutex_);
+    return entries_;
+  }
+  std::size_t count(errc code) const {
+    std::size_t n = 0;
+    for (auto& e : entries())
+      if (e.code == make_error_code(code)) ++n;
+    return n;
+  }
+  std::size_t size() const { return entries().size(); }
+  std::string dump() const {
+    std::string out;
+    for (auto& e : entries()) out += "  [" + e.code.message() + "] " + e.detail + "\n";
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<entry> entries_;
+};
+
+// ---- a node on a thread of its own ----
+
+/// A node with a single-threaded thread_pool of its own; start() runs it on a std::thread. Its error log
+/// is shared with the node's error hook, so it can be read after the node is gone (the hook is called
+/// while the node shuts down).
+class test_node {
+ public:
+  test_node(std::string name, std::unique_ptr<transport> t, codec format = codec::binary)
+      : errors_(std::make_shared<error_log>()),
+        node_({.name = std::move(name), .threads = 1, .transport = std::move(t), .format = format}) {
+    node_.on_error([log = errors_](const error& e, const pid&) { log->add(e); });
+  }
+  ~test_node() { stop(); }
+  test_node(const test_node&) = delete;
+  test_node& operator=(const test_node&) = delete;
+
+  coactor::node& node() noexcept { return node_; }
+  coactor::node* operator->() noexcept { return &node_; }
+  const error_log& errors() const noexcept { return *errors_; }
+  std::shared_ptr<const error_log> shared_errors() const noexcept { return errors_; }
+
+  /// Listens on `host`, a port picked by the kernel; returns the address.
+  std::string listen(const std::string& host = "127.0.0.1") {
+    auto r = node_.listen(host + ":0");
+    if (!r) throw std::runtime_error("listen failed: " + r.error().message());
+    return *r;
+  }
+
+  /// Spawns `serve` and registers it as "server"; returns its process_name.
+  process_name serve_here() {
+    pid server = node_.spawn(serve);
+    if (auto r = node_.register_name("server", server); !r) throw std::runtime_error(r.error().message());
+    return process_name{node_.address(), "server"};
+  }
+
+  /// Runs the node on a thread of its own until it runs out of work or stop(). Can be called again
+  /// once run() returned (after spawning more).
+  void start() {
+    if (thread_.joinable()) thread_.join();
+    {
+      std::lock_guard lock(mutex_);
+      done_ = false;
+    }
+    thread_ = std::thread([this] {
+      node_.run();
+      {
+        std::lock_guard lock(mutex_);
+        done_ = true;
+      }
+      done_cv_.notify_all();
+    });
+  }
+  /// Waits until run() returned on its own; false after `limit`.
+  bool wait(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    return done_cv_.wait_for(lock, limit, [&] { return done_; });
+  }
+  /// Stops the node and joins its thread (idempotent).
+  void stop() {
+    if (!thread_.joinable()) return;
+    // A stop() that lands before run() has started is forgotten by run(): repeat until it returns.
+    while (!wait(50ms)) node_.stop();
+    thread_.join();
+  }
+
+ private:
+  std::shared_ptr<error_log> errors_;
+  coactor::node node_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+};
+
+/// Results recorded by processes, read by the test after the node stopped.
+struct outcome {
+  std::mutex mutex;
+  std::vector<std::string> notes;
+  void note(std::string s) {
+    std::lock_guard lock(mutex);
+    notes.push_back(std::move(s));
+  }
+};
+
+// ---- raw sockets ----
+
+/// An address on 127.0.0.1 where nothing listens (a port the kernel just gave out and took back).
+inline std::string closed_address() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("closed_address: cannot bind");
+  ::close(fd);
+  return "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+}
+
+inline std::uint16_t port_of(const std::string& address) {
+  return static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+}
+
+/// A blocking TCP socket with a receive timeout, for talking to a node by hand.
+class raw_socket {
+ public:
+  raw_socket() = default;
+  ~raw_socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  raw_socket(const raw_socket&) = delete;
+  raw_socket& operator=(const raw_socket&) = delete;
+
+  /// Listens on 127.0.0.1, a free port, and never accepts: connects to it succeed (the kernel's
+  /// backlog), and then nothing answers.
+  std::string listen_silently() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("listen_silently failed");
+    return "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  }
+
+  bool connect(const std::string& address) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port_of(address));
+    return ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  void write(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  /// Everything until EOF, an error or the receive timeout.
+  std::string read_all() {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return out;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// ---- a node in another OS process ----
+
+/// A tcp_test_peer (tcp_peer.cpp) running as a child process: a node serving `serve` as "server".
+/// Killed, if still running, when this object goes.
+class peer_process {
+ public:
+  peer_process(std::string program, std::string arg) {
+    int out[2];
+    if (::pipe(out) != 0) throw std::runtime_error("peer_process: pipe");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    posix_spawn_file_actions_addclose(&actions, out[1]);
+    char* argv[] = {program.data(), arg.data(), nullptr};
+    const int failed = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    if (failed) {
+      ::close(out[0]);
+      throw std::runtime_error("peer_process: cannot start " + program);
+    }
+    // Its first line is its address.
+    const auto deadline = std::chrono::steady_clock::now() + 10s * slowdown;
+    char c;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{out[0], POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      if (::read(out[0], &c, 1) != 1 || c == '\n') break;
+      address_ += c;
+    }
+    ::close(out[0]);
+    if (address_.empty()) throw std::runtime_error("peer_process: " + program + " did not say its address");
+  }
+  ~peer_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  peer_process(const peer_process&) = delete;
+  peer_process& operator=(const peer_process&) = delete;
+
+  const std::string& address() const noexcept { return address_; }
+
+  /// Its exit status once it exited; -1 if it is still running after `limit`, -2 if killed by a signal.
+  int wait(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return -1;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  /// Kills it at once (SIGKILL: no shutdown, its sockets are closed by the kernel).
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
+};
+
+/// TCP connections (IPv4) in `state` (hex, as /proc/net/tcp writes it: "01" established, "06" TIME_WAIT)
+/// with `port` at either end.
+inline int tcp_state_count(std::uint16_t port, const std::string& wanted) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    if (state != wanted) continue;
+    auto port_hex = [](const std::string& endpoint) {
+      return static_cast<std::uint16_t>(std::stoul(endpoint.substr(endpoint.find(':') + 1), nullptr, 16));
+    };
+    if (port_hex(local) == port || port_hex(remote) == port) ++n;
+  }
+  return n;
+}
+
+inline int time_wait_count(std::uint16_t port) { return tcp_state_count(port, "06"); }
+inline int established_count(std::uint16_t port) { return tcp_state_count(port, "01"); }
+
+}  // namespace tcp_test

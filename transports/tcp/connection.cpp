@@ -1,0 +1,450 @@
+#include <coactor/transports/tcp/connection.hpp>
+
+#include <asio/bind_executor.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
+#include <asio/write.hpp>
+
+#include <algorithm>
+
+namespace coactor::tcp {
+namespace {
+
+constexpr std::size_t initial_buffer = 64 * 1024;
+
+std::string milliseconds(duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + "ms";
+}
+
+wire::frame_kind kind_of(std::string_view frame) noexcept {
+  return static_cast<wire::frame_kind>(static_cast<unsigned char>(frame[wire::length_bytes]));
+}
+
+}  // namespace
+
+connection::connection(socket s, strand ex, connection_options options, handlers h)
+    : strand_(std::move(ex)),
+      socket_(std::move(s)),
+      options_(std::move(options)),
+      handlers_(std::move(h)),
+      handshake_timer_(strand_),
+      close_timer_(strand_),
+      idle_timer_(strand_),
+      last_activity_(std::chrono::steady_clock::now()) {
+  std::error_code ec;
+  const auto endpoint = socket_.remote_endpoint(ec);
+  remote_ = ec ? std::string("(unknown peer)") : to_string(endpoint);
+}
+
+connection::~connection() = default;
+
+bool connection::detached() const {
+  std::lock_guard lock(mutex_);
+  return detached_;
+}
+
+// ---- starting ----
+
+void connection::start(const node_identity& self) {
+  std::string greeting;
+  wire::write_greeting(greeting, self);
+  {
+    std::lock_guard lock(mutex_);
+    prefix_ = std::move(greeting);
+    started_ = true;
+    schedule_write_locked();
+  }
+  asio::dispatch(strand_, [self_ = shared_from_this()] { self_->begin(); });
+}
+
+void connection::begin() {
+  if (closing_) return;
+  buf_.resize(initial_buffer);
+  handshake_timer_.expires_after(options_.handshake_timeout);
+  handshake_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+    if (ec || self->opened_ || self->closing_ || self->phase_ == phase::discard) return;
+    self->handshake_failed(error(errc::timeout, "no handshake from " + self->remote_ + " within " +
+                                                    milliseconds(self->options_.handshake_timeout)),
+                           false);
+  });
+  read();
+}
+
+// ---- writing ----
+
+bool connection::send(std::string_view frame) {
+  std::lock_guard lock(mutex_);
+  if (!accepting_) return false;
+  outbox_.append(frame);
+  schedule_write_locked();
+  return true;
+}
+
+bool connection::send(frame_queue& frames) {
+  std::lock_guard lock(mutex_);
+  if (!accepting_) return false;
+  outbox_.append(std::move(frames));
+  schedule_write_locked();
+  return true;
+}
+
+void connection::schedule_write_locked() {
+  if (writing_ || !started_ || detached_) return;
+  if (outbox_.empty() && prefix_.empty() && trailer_.empty()) return;
+  writing_ = true;
+  asio::post(strand_, [self = shared_from_this()] { self->write_next(); });
+}
+
+void connection::write_next() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!closing_ && !detached_) {
+      inflight_.clear();
+      inflight_.swap(prefix_);
+      inflight_prefix_ = inflight_.size();
+      inflight_frames_ = outbox_.take(inflight_, options_.max_batch_bytes);
+      inflight_frames_end_ = inflight_.size();
+      if (outbox_.empty() && !trailer_.empty()) {
+        inflight_ += trailer_;
+        trailer_.clear();
+      }
+    } else {
+      inflight_.clear();
+    }
+    if (inflight_.empty()) writing_ = false;
+  }
+  if (closing_) return complete_close();
+  if (inflight_.empty()) return progress_finish();  // drained
+  asio::async_write(socket_, asio::buffer(inflight_),
+                    asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
+                      self->on_written(ec, n);
+                    }));
+}
+
+void connection::on_written(const std::error_code& ec, std::size_t n) {
+  std::size_t done = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!ec) {
+      done = inflight_frames_;
+    } else {
+      // Frames entirely within the n bytes written are written; the rest go back to the front of the
+      // outbox, where close reports them as unwritten.
+      std::string_view frames = std::string_view(inflight_).substr(inflight_prefix_, inflight_frames_end_ - inflight_prefix_);
+      const std::size_t sent = n > inflight_prefix_ ? n - inflight_prefix_ : 0;
+      std::size_t offset = 0;
+      while (done < inflight_frames_) {
+        const std::size_t size = frame_queue::size_of(frames.substr(offset));
+        if (offset + size > sent) break;
+        offset += size;
+        ++done;
+      }
+      frame_queue rest;
+      frames.remove_prefix(offset);
+      while (!frames.empty()) {
+        const std::size_t size = frame_queue::size_of(frames);
+        rest.append(frames.substr(0, size));
+        frames.remove_prefix(size);
+      }
+      outbox_.prepend(std::move(rest));
+    }
+    written_ += done;
+    inflight_.clear();
+    inflight_frames_ = 0;
+    inflight_prefix_ = inflight_frames_end_ = 0;
+    // On success writing_ stays set: write_next() takes the next batch (or clears it), and no send()
+    // schedules a second write meanwhile.
+    if (ec || closing_) writing_ = false;
+  }
+  if (done && handlers_.written && !detached()) handlers_.written(*this, done);
+  if (closing_) return complete_close();
+  if (ec) return fail(error(errc::unreachable, "writing to " + remote_ + ": " + ec.message()));
+  last_activity_ = std::chrono::steady_clock::now();
+  write_next();
+}
+
+// ---- reading ----
+
+void connection::read() {
+  if (closing_ || eof_read_) return;
+  // Room for the frame being read, and for a useful read beyond it.
+  const std::size_t need = std::max(wanted_, std::size_t{4096});
+  if (buf_.size() - start_ < need || buf_.size() - end_ < 4096) {
+    if (start_ > 0) {
+      std::copy(buf_.begin() + static_cast<std::ptrdiff_t>(start_), buf_.begin() + static_cast<std::ptrdiff_t>(end_),
+                buf_.begin());
+      end_ -= start_;
+      start_ = 0;
+    }
+    if (buf_.size() < need + 4096) buf_.resize(std::max(buf_.size() * 2, need + 4096));
+  }
+  socket_.async_read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_),
+                          asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          }));
+}
+
+void connection::on_read(const std::error_code& ec, std::size_t n) {
+  if (closing_) return;
+  if (ec == asio::error::eof) {
+    eof_read_ = true;
+    if (finishing_) return progress_finish();
+    if (!opened_) return fail(error(errc::unreachable, remote_ + " closed the connection during the handshake"));
+    return fail(error(errc::unreachable, "connection closed by " + remote_));
+  }
+  if (ec) {
+    reset_read_ = true;
+    return fail(error(errc::unreachable, "reading from " + remote_ + ": " + ec.message()));
+  }
+  end_ += n;
+  last_activity_ = std::chrono::steady_clock::now();
+  process();
+  if (start_ == end_) {
+    start_ = end_ = 0;
+    if (buf_.size() > 4 * initial_buffer) {  // a large frame went through: give its buffer back
+      buf_.resize(initial_buffer);
+      buf_.shrink_to_fit();
+    }
+  }
+  read();
+}
+
+void connection::process() {
+  while (!closing_ && start_ < end_) {
+    std::string_view avail(buf_.data() + start_, end_ - start_);
+    wanted_ = 0;
+    switch (phase_) {
+      case phase::preamble: {
+        if (avail.size() < wire::preamble_bytes) {
+          wanted_ = wire::preamble_bytes;
+          return;
+        }
+        if (auto ok = wire::check_preamble(avail.substr(0, wire::preamble_bytes)); !ok)
+          return handshake_failed(error(errc::protocol, remote_ + ": " + ok.error().detail()), true);
+        start_ += wire::preamble_bytes;
+        phase_ = phase::hello;
+        continue;
+      }
+      case phase::hello: {
+        auto size = wire::frame_size(avail, options_.limits);
+        if (!size) return handshake_failed(error(errc::protocol, remote_ + ": hello: " + size.error().detail()), true);
+        if (*size == 0 || *size > avail.size()) {
+          wanted_ = *size;
+          return;
+        }
+        const std::string_view frame = avail.substr(0, *size);
+        start_ += *size;
+        if (frame.size() > wire::length_bytes && kind_of(frame) == wire::frame_kind::bye) {
+          auto f = wire::parse_frame(frame, 0, {});
+          auto status = f ? wire::read_status(f->payload) : result<wire::status>(f.error());
+          const std::string reason = status ? status->to_error().message() : std::string("a malformed bye");
+          return handshake_failed(error(errc::unreachable, remote_ + " refused the connection: " + reason), false);
+        }
+        auto h = wire::parse_hello(frame);
+        if (!h) return handshake_failed(error(errc::protocol, remote_ + ": " + h.error().detail()), true);
+        handshake_timer_.cancel();
+        peer_ = h->node;
+        opened_ = true;
+        phase_ = phase::frames;
+        arm_idle();
+        if (handlers_.hello && !detached()) handlers_.hello(*this, *h);
+        continue;
+      }
+      case phase::frames: {
+        std::size_t offset = 0;
+        error bad{std::error_code{}};
+        for (;;) {
+          auto size = wire::frame_size(avail.substr(offset), options_.limits);
+          if (!size) {
+            bad = error(size.error().code(), "frame from " + remote_ + ": " + size.error().detail());
+            break;
+          }
+          if (*size == 0 || *size > avail.size() - offset) {
+            wanted_ = *size;
+            break;
+          }
+          offset += *size;
+        }
+        if (offset > 0) {
+          start_ += offset;
+          if (handlers_.frames && !detached()) handlers_.frames(*this, avail.substr(0, offset));
+        }
+        if (bad.code() && !closing_) refuse(bad);
+        return;
+      }
+      case phase::discard:
+        start_ = end_;
+        return;
+    }
+  }
+}
+
+// ---- closing ----
+
+void connection::handshake_failed(const error& why, bool send_bye) {
+  handshake_timer_.cancel();
+  if (send_bye) return refuse(why);
+  phase_ = phase::discard;
+  fail(why);
+}
+
+void connection::refuse(const error& why) {
+  if (closing_ || phase_ == phase::discard) return;
+  phase_ = phase::discard;
+  if (!end_why_.code()) end_why_ = why;
+  {
+    std::lock_guard lock(mutex_);
+    accepting_ = false;
+    wire::write_bye(trailer_, why);
+    schedule_write_locked();
+  }
+  begin_finish(false);
+}
+
+void connection::finish(bool after_peer_eof) {
+  {
+    std::lock_guard lock(mutex_);
+    accepting_ = false;
+  }
+  asio::dispatch(strand_, [self = shared_from_this(), after_peer_eof] { self->begin_finish(after_peer_eof); });
+}
+
+void connection::send_bye_and_finish(const error& why) {
+  {
+    std::lock_guard lock(mutex_);
+    accepting_ = false;
+    if (trailer_.empty()) wire::write_bye(trailer_, why);
+    schedule_write_locked();
+  }
+  finish(true);
+}
+
+void connection::begin_finish(bool after_peer_eof) {
+  if (closing_) return;
+  if (!finishing_) {
+    finishing_ = true;
+    after_eof_ = after_peer_eof;
+    idle_timer_.cancel();
+    close_timer_.expires_after(options_.close_timeout);
+    close_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+      if (ec || self->closing_) return;
+      self->fail(error(errc::timeout, "closing the connection to " + self->remote_ + " took longer than " +
+                                          milliseconds(self->options_.close_timeout)));
+    });
+  } else if (!after_peer_eof) {
+    after_eof_ = false;  // both sides asked to close: neither waits for the other's EOF
+  }
+  progress_finish();
+}
+
+void connection::progress_finish() {
+  if (!finishing_ || closing_) return;
+  bool flushed;
+  {
+    std::lock_guard lock(mutex_);
+    flushed = !writing_ && outbox_.empty() && trailer_.empty() && prefix_.empty();
+  }
+  if (flushed && !send_shut_ && (!after_eof_ || eof_read_)) {
+    std::error_code ignored;
+    socket_.shutdown(socket::shutdown_send, ignored);
+    send_shut_ = true;
+  }
+  if (send_shut_ && eof_read_) {
+    closing_ = true;
+    close_timer_.cancel();
+    std::error_code ignored;
+    socket_.close(ignored);
+    complete_close();
+  }
+}
+
+void connection::close(const error& why) {
+  asio::dispatch(strand_, [self = shared_from_this(), why] { self->fail(why); });
+}
+
+void connection::fail(const error& why) {
+  if (closing_) return;
+  closing_ = true;
+  if (!end_why_.code()) end_why_ = why;
+  handshake_timer_.cancel();
+  close_timer_.cancel();
+  idle_timer_.cancel();
+  std::error_code ignored;
+  if (options_.reset_on_close) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket_.close(ignored);
+  bool busy;
+  {
+    std::lock_guard lock(mutex_);
+    accepting_ = false;
+    busy = writing_;  // the write's completion (aborted now) finishes the close
+  }
+  if (!busy) complete_close();
+}
+
+void connection::complete_close() {
+  if (ended_) return;
+  ended_ = true;
+  connection_end end;
+  bool quiet;
+  {
+    std::lock_guard lock(mutex_);
+    end.unwritten = std::move(outbox_);
+    outbox_.clear();
+    end.written = written_;
+    quiet = detached_;
+  }
+  end.opened = opened_;
+  end.graceful = !end_why_.code() && finishing_ && send_shut_ && eof_read_;
+  end.clean_eof = eof_read_ && !reset_read_ && end.unwritten.empty();
+  end.why = end.graceful ? error(std::error_code{}) : end_why_;
+  handlers h = std::move(handlers_);
+  handlers_ = {};
+  if (!quiet && h.closed) h.closed(*this, std::move(end));
+}
+
+frame_queue connection::abort() {
+  frame_queue unsent;
+  {
+    std::lock_guard lock(mutex_);
+    if (detached_) return unsent;
+    detached_ = true;
+    accepting_ = false;
+    if (inflight_frames_end_ > inflight_prefix_) {
+      std::string_view frames = std::string_view(inflight_).substr(inflight_prefix_, inflight_frames_end_ - inflight_prefix_);
+      while (!frames.empty()) {
+        const std::size_t size = frame_queue::size_of(frames);
+        unsent.append(frames.substr(0, size));
+        frames.remove_prefix(size);
+      }
+    }
+    unsent.append(std::move(outbox_));
+    outbox_.clear();
+  }
+  run_on(strand_, [self = shared_from_this()] {
+    self->fail(error(errc::stopped, "the transport shut down"));
+    self->handlers_ = {};  // drops what the handlers hold, even if the close waits for a write
+  });
+  return unsent;
+}
+
+void connection::arm_idle() {
+  if (options_.idle_timeout <= duration::zero() || closing_ || finishing_) return;
+  const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.idle_timeout);
+  const auto now = std::chrono::steady_clock::now();
+  // From the last activity; but a connection busy writing one long batch is not checked in a loop.
+  idle_timer_.expires_at(last_activity_ + period > now ? last_activity_ + period : now + period);
+  idle_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+    if (ec || self->closing_ || self->finishing_) return;
+    bool busy;
+    {
+      std::lock_guard lock(self->mutex_);
+      busy = self->writing_ || !self->outbox_.empty();
+    }
+    const auto quiet_for = std::chrono::steady_clock::now() - self->last_activity_;
+    if (!busy && quiet_for >= self->options_.idle_timeout && self->handlers_.idle && !self->detached())
+      self->handlers_.idle(*self);
+    self->arm_idle();
+  });
+}
+
+}  // namespace coactor::tcp

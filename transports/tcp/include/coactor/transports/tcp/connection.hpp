@@ -1,0 +1,186 @@
+// coactor tcp: connection, one TCP connection carrying coactor frames.
+//
+// What both TCP transports do with a connection, in one place:
+//   * the handshake: start() writes the preamble and this node's hello at once and reads the peer's
+//     preamble (wire::check_preamble) and hello (wire::parse_hello) within the handshake timeout. A peer
+//     that is not coactor, speaks another version or sends a bad hello is refused: a bye frame naming the
+//     reason, then the connection closes. A bye instead of a hello is the peer refusing us.
+//   * the frame reading loop: bytes are read into one buffer; every complete frame (wire::frame_size)
+//     goes to handlers::frames, a run of them at a time, in order. A frame over the limit is refused.
+//   * the coalescing writer: send() appends the frame to the outbox under a mutex and, unless a write is
+//     already in flight, schedules one; when a write completes, whatever accumulated meanwhile goes out
+//     as the next batch (one async_write, at most max_batch_bytes). Under load, many frames per syscall.
+//   * closing gracefully (finish): no more frames are taken, the outbox is flushed, the sending side is
+//     shut down; the connection is closed once the peer's side is shut down too (EOF read).
+//   * closing at once (close): the socket is closed (with an RST if reset_on_close); frames not written
+//     are handed back in connection_end.
+//
+// Threads: send(), finish(), close(), abort() may be called from any thread. Everything else, and every
+// handler, runs on the connection's strand. Handlers are not called after abort(), nor after closed.
+// The object is held by shared_ptr: pending operations keep it alive.
+#pragma once
+
+#include <coactor/transports/tcp/frame_queue.hpp>
+#include <coactor/transports/tcp/net.hpp>
+#include <coactor/wire/frame.hpp>
+#include <coactor/wire/handshake.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace coactor::tcp {
+
+struct connection_options {
+  /// The peer's preamble and hello must arrive within this.
+  duration handshake_timeout = std::chrono::seconds(5);
+  /// A graceful close (finish) taking longer than this is cut short.
+  duration close_timeout = std::chrono::seconds(5);
+  /// No frame read or written for this long: handlers::idle. Zero: never.
+  duration idle_timeout = duration::zero();
+  /// At most this many bytes of frames per write (a larger frame goes alone).
+  std::size_t max_batch_bytes = std::size_t{1} << 20;
+  /// Frames larger than the limit are refused.
+  wire::frame_limits limits;
+  /// Close with SO_LINGER {on, 0}: the close sends an RST, and this side keeps no TIME_WAIT.
+  bool reset_on_close = false;
+};
+
+/// How a connection ended, and what became of the frames given to it.
+struct connection_end {
+  /// Why it ended; an empty code when both sides closed gracefully (finish).
+  error why{std::error_code{}};
+  /// Both sides shut down their sending side after flushing: everything written was read by the peer.
+  bool graceful = false;
+  /// The handshake had completed (handlers::hello was called).
+  bool opened = false;
+  /// It ended on a plain EOF from the peer (a FIN, not an RST nor a failed write), with nothing of ours
+  /// in flight: the peer's side had read every byte that reached it.
+  bool clean_eof = false;
+  /// Frames written completely on this connection.
+  std::uint64_t written = 0;
+  /// Frames given to send() that were not completely written, in order (the peer cannot have seen them
+  /// whole, so sending them again cannot duplicate them).
+  frame_queue unwritten;
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  struct handlers {
+    /// The handshake completed: the peer's hello. Frames follow.
+    std::function<void(connection&, const wire::hello&)> hello;
+    /// Complete frames, back to back (each as frame_size() delimits it), in arrival order. The bytes
+    /// are valid during the call only.
+    std::function<void(connection&, std::string_view frames)> frames;
+    /// `n` more frames given to send() were written completely (optional).
+    std::function<void(connection&, std::size_t n)> written;
+    /// Nothing read or written for idle_timeout (optional; called again after another idle period).
+    std::function<void(connection&)> idle;
+    /// The connection is closed. The last call.
+    std::function<void(connection&, connection_end)> closed;
+  };
+
+  connection(socket s, strand ex, connection_options options, handlers h);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  static std::shared_ptr<connection> make(socket s, strand ex, connection_options options, handlers h) {
+    return std::make_shared<connection>(std::move(s), std::move(ex), std::move(options), std::move(h));
+  }
+
+  const strand& executor() const noexcept { return strand_; }
+  /// The peer's endpoint ("127.0.0.1:40000"), for messages.
+  const std::string& remote() const noexcept { return remote_; }
+  /// The peer's identity from its hello. Valid on the strand once handlers::hello was called.
+  const node_identity& peer() const noexcept { return peer_; }
+
+  /// Writes this node's greeting and starts reading (the handshake, then frames). Frames given to send()
+  /// before start() follow the greeting in the same write.
+  void start(const node_identity& self);
+
+  /// Queues one complete frame. False if the connection takes no more frames (finishing or closed).
+  bool send(std::string_view frame);
+  /// Queues frames; on false they are left in `frames`.
+  bool send(frame_queue& frames);
+
+  /// Closes gracefully (see above). `after_peer_eof`: shut down the sending side only once the peer has
+  /// shut down its own (the side that asked for the close, by a bye, waits for the other to flush).
+  void finish(bool after_peer_eof);
+  /// Writes a bye frame carrying `why` after the queued frames, then finish(true).
+  void send_bye_and_finish(const error& why);
+  /// A protocol violation by the peer: a bye carrying `why`, reading stops, the connection closes;
+  /// handlers::closed gets `why`. On the strand.
+  void refuse(const error& why);
+  /// Closes now; handlers::closed gets `why` and the unwritten frames.
+  void close(const error& why);
+  /// For the transport's shutdown: no handler is called any more; closes the socket (on the strand, or
+  /// at once when the io_context is stopped); returns the frames not known to be written (queued ones,
+  /// and those of a write still in flight).
+  frame_queue abort();
+
+ private:
+  void begin();
+  void schedule_write_locked();
+  void write_next();
+  void on_written(const std::error_code& ec, std::size_t n);
+  void read();
+  void on_read(const std::error_code& ec, std::size_t n);
+  void process();
+  void handshake_failed(const error& why, bool send_bye);
+  void begin_finish(bool after_peer_eof);
+  void progress_finish();
+  void fail(const error& why);
+  void complete_close();
+  void arm_idle();
+  bool detached() const;
+
+  // Fixed at construction.
+  strand strand_;
+  socket socket_;
+  connection_options options_;
+  std::string remote_;
+
+  // Strand only.
+  handlers handlers_;
+  asio::steady_timer handshake_timer_;
+  asio::steady_timer close_timer_;
+  asio::steady_timer idle_timer_;
+  std::string buf_;          // read buffer: bytes [start_, end_) not yet consumed
+  std::size_t start_ = 0;
+  std::size_t end_ = 0;
+  std::size_t wanted_ = 0;   // bytes the next incomplete frame needs from start_ (0: unknown)
+  enum class phase { preamble, hello, frames, discard } phase_ = phase::preamble;
+  node_identity peer_;
+  bool opened_ = false;
+  bool finishing_ = false;
+  bool after_eof_ = false;
+  bool eof_read_ = false;
+  bool reset_read_ = false;  // the read side ended in an error, not an EOF
+  bool send_shut_ = false;
+  bool closing_ = false;
+  bool ended_ = false;
+  error end_why_{std::error_code{}};
+  std::chrono::steady_clock::time_point last_activity_;
+
+  // Guarded by mutex_ (touched by send() from any thread).
+  mutable std::mutex mutex_;
+  frame_queue outbox_;
+  std::string prefix_;           // the greeting: written before any frame
+  std::string trailer_;          // a bye: written after every frame
+  std::string inflight_;         // the batch being written: [prefix][frames][trailer]
+  std::size_t inflight_prefix_ = 0;
+  std::size_t inflight_frames_ = 0;
+  std::size_t inflight_frames_end_ = 0;
+  bool writing_ = false;         // a write is scheduled or in flight
+  bool started_ = false;
+  bool accepting_ = true;
+  bool detached_ = false;
+  std::uint64_t written_ = 0;
+};
+
+}  // namespace coactor::tcp

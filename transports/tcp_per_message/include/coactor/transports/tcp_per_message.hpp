@@ -1,0 +1,82 @@
+// coactor transports: tcp_per_message, a TCP connection for every frame.
+//
+//     coactor::node n({.name = "n", .threads = 1,
+//                      .transport = std::make_unique<coactor::tcp_per_message_transport>()});
+//     n.listen("127.0.0.1:0");
+//
+// The Factor post's behaviour ("all message sends open and close the TCP socket to the remote server per
+// message"), kept as a baseline to measure tcp_pooled against. For every frame, the sending node
+// connects to the peer's address, writes the preamble, its hello and the frame in one write, and waits
+// for the peer's ack frame; the accepting node reads the peer's preamble and hello, then each frame: it
+// delivers the frame to its node and answers with an ack (status 0). A peer that refuses (a bye instead
+// of a hello, or a non-zero ack) makes the frame undeliverable with the peer's error.
+//
+// Ordering:
+//   * max_in_flight_per_peer == 1 (the default): frames for one peer are sent one at a time, in send()
+//     order: the next connection is opened only when the previous frame's ack has arrived, and the peer
+//     writes that ack only after it has delivered the frame to its node (into the target's mailbox). So
+//     frames to one node are delivered in the order they were sent, and messages from one process to
+//     another keep their order. A frame that fails does not hold up the next.
+//   * max_in_flight_per_peer == N > 1: up to N frames to one peer travel at once, each on its own
+//     connection; connections are independent, so a later frame may be delivered before an earlier one.
+//     No ordering guarantee then, not even between two messages from one process to one process.
+//
+// TIME_WAIT: the side of a TCP connection that sends the first FIN keeps the connection in TIME_WAIT
+// (60 s on Linux); tens of thousands of short connections in a row would exhaust the ephemeral ports.
+// Here the sending side closes first, once it has read the ack (it has nothing more to say, and the
+// peer has nothing more to answer), and it closes with SO_LINGER {on, 0}: the close sends an RST, not a
+// FIN, so it keeps no TIME_WAIT and its port is free again at once. The accepting side never closes
+// first: it reads until the sender's RST (or EOF) and then closes a connection that is already reset,
+// which sends nothing and keeps no TIME_WAIT either. The RST cannot discard anything: the frame was
+// acknowledged, and nothing else travels on the connection.
+//
+// Failures: connect refused or not within connect_timeout, or a handshake refused: the frame is
+// undeliverable with errc::unreachable and the reason. No ack within ack_timeout: errc::timeout (the
+// frame may or may not have arrived). A peer that does not listen (an empty address) cannot be reached:
+// errc::unreachable at once (use tcp_pooled for nodes that do not listen). shutdown(): frames queued or
+// in flight are undeliverable with errc::stopped.
+//
+// Threads: needs a node on a coactor::thread_pool (its io_context runs the sockets). send() may be called
+// from any thread and never blocks.
+#pragma once
+
+#include <coactor/time.hpp>
+#include <coactor/transport.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace coactor {
+
+struct tcp_per_message_options {
+  /// Connecting must complete within this.
+  duration connect_timeout = std::chrono::seconds(5);
+  /// From connected to the frame's ack (the peer's handshake included).
+  duration ack_timeout = std::chrono::seconds(30);
+  /// Frames to one peer on the wire at once (see the ordering notes above). At least 1.
+  unsigned max_in_flight_per_peer = 1;
+  /// The accepting side closes a connection on which nothing arrived for this long.
+  duration idle_timeout = std::chrono::seconds(30);
+};
+
+class tcp_per_message_transport final : public transport {
+ public:
+  explicit tcp_per_message_transport(tcp_per_message_options options = {});
+  ~tcp_per_message_transport() override;
+
+  void attach(transport_host& host) override;
+  /// "host:port" or "[v6]:port"; port 0 picks a free port. errc::io with the reason if it cannot be
+  /// bound (in use), or if the node does not run on a thread_pool.
+  result<std::string> listen(std::string_view address) override;
+  void send(const peer_ref& peer, std::string_view frame) override;
+  void shutdown() override;
+
+  struct core;
+
+ private:
+  std::shared_ptr<core> core_;
+};
+
+}  // namespace coactor

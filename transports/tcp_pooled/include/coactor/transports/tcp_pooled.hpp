@@ -1,0 +1,81 @@
+// coactor transports: tcp_pooled, one persistent TCP connection per pair of nodes.
+//
+//     coactor::node server({.name = "server", .threads = 1,
+//                           .transport = std::make_unique<coactor::tcp_pooled_transport>()});
+//     auto address = server.listen("127.0.0.1:0");   // "127.0.0.1:41234"
+//
+// Connections. The first frame for a node opens a connection to its address; every later frame to that
+// node, from any process, goes on the same connection. A connection a peer opened to this node is used
+// to send back to that peer once its hello arrived (the peer is known by its incarnation): so a node
+// that does not listen still gets replies, and two nodes that talk both ways usually share one
+// connection. Each connection starts with the handshake (preamble and hello, wire/handshake.hpp); frames
+// for a peer wait until its hello has arrived.
+//
+// Writes are coalesced: frames queued while a write is in flight go out together in the next one (up to
+// max_batch_bytes), so under load a syscall carries many frames. TCP_NODELAY is set.
+//
+// Ordering: frames to one peer are written in the order send() was called, on one connection at a time;
+// so messages from one process to another arrive in the order they were sent (with the node's own
+// per-sender ordering, that is the Erlang guarantee). When a connection is replaced (closed when idle,
+// or broken), the new connection is opened only after the old one has closed: an idle close is a
+// handshake of its own (the idle side sends a bye; the other flushes what it queued, then shuts its
+// sending side; the idle side, having read all of it, closes), so nothing written on the old connection
+// is overtaken.
+//
+// Failures, and what the host hears:
+//   * connect refused, timed out (connect_timeout), or the handshake refused: every frame queued for that
+//     peer comes back through transport_host::undeliverable with errc::unreachable and the reason.
+//   * a connection that breaks: frames not yet written (including one cut in the middle) are retried once
+//     on a new connection; a frame whose retry fails too is undeliverable (errc::unreachable). Frames
+//     already written cannot be known delivered (TCP does not say whether the peer read them): when the
+//     connection ended in an error rather than a plain EOF from the peer, their count goes to
+//     transport_host::report (errc::unreachable), never silently.
+//   * a peer that does not listen and whose connection to this node has closed: its frames are
+//     undeliverable (errc::unreachable) at once.
+//   * shutdown(): frames queued or being written are undeliverable with errc::stopped.
+// A peer violating the protocol (not coactor, another version, a bad hello, an oversized frame) is
+// refused with a bye frame naming the reason and reported.
+//
+// Threads: needs a node on a coactor::thread_pool (its io_context runs the sockets; frames are delivered
+// on the pool's workers). send() may be called from any thread and never blocks.
+#pragma once
+
+#include <coactor/time.hpp>
+#include <coactor/transport.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace coactor {
+
+struct tcp_pooled_options {
+  /// A connection on which nothing was read or written for this long is closed (gracefully).
+  duration idle_timeout = std::chrono::seconds(30);
+  /// Connecting, and each side's handshake, must complete within this.
+  duration connect_timeout = std::chrono::seconds(5);
+  /// At most this many bytes of frames per write (a larger frame goes alone).
+  std::size_t max_batch_bytes = std::size_t{1} << 20;
+};
+
+class tcp_pooled_transport final : public transport {
+ public:
+  explicit tcp_pooled_transport(tcp_pooled_options options = {});
+  ~tcp_pooled_transport() override;
+
+  void attach(transport_host& host) override;
+  /// "host:port" or "[v6]:port"; port 0 picks a free port. errc::io with the reason if it cannot be
+  /// bound (in use), or if the node does not run on a thread_pool.
+  result<std::string> listen(std::string_view address) override;
+  void send(const peer_ref& peer, std::string_view frame) override;
+  void shutdown() override;
+
+  struct core;
+
+ private:
+  std::shared_ptr<core> core_;
+};
+
+}  // namespace coactor
