@@ -176,6 +176,7 @@ void node_core::exit(process_base& p, std::exception_ptr failure) noexcept {
 }
 
 void node_core::route(const pid& to, envelope* e) noexcept {
+  if (to.is_null()) return undeliverable(to, e, error(errc::dead_process, "the null pid names no process"));
   if (!is_local(to)) {
     if (router_) return router_->send(to, e);
     return undeliverable(to, e, error(errc::unreachable, "no transport: " + to.to_string()));

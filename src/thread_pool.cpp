@@ -92,6 +92,7 @@ struct thread_pool::impl {
   detail::spinlock timer_lock;         // multi-threaded pools only
   detail::timer_queue timers;
   std::atomic<std::int64_t> next_deadline{no_deadline};  // nanoseconds since the clock's epoch
+  std::atomic<std::int64_t> sleeping_until{no_deadline}; // the deadline an idle worker sleeps until
 
   static inline thread_local impl* current_pool = nullptr;
   static inline thread_local worker* current_worker = nullptr;
@@ -205,10 +206,12 @@ struct thread_pool::impl {
     if (shared_size.load(std::memory_order_seq_cst) == 0 && !stopping.load(std::memory_order_seq_cst) &&
         admissions.load(std::memory_order_seq_cst) == 0) {
       std::int64_t deadline = next_deadline.load(std::memory_order_acquire);
+      sleeping_until.store(deadline, std::memory_order_seq_cst);
       if (deadline == no_deadline)
         io.run_one();
       else
         io.run_one_until(time_point(duration(deadline)));
+      sleeping_until.store(no_deadline, std::memory_order_relaxed);
     }
     idle.fetch_sub(1, std::memory_order_seq_cst);
   }
@@ -278,7 +281,11 @@ void thread_pool::arm(detail::timer& t) {
     earliest = impl_->timers.top() == &t;
     if (earliest) impl_->update_deadline();
   }
-  if (earliest && impl::current_pool != impl_.get()) impl_->wake();  // sleepers must see the new deadline
+  // An idle worker sleeping past the new deadline must wake to honour it: the worker that armed the
+  // timer may be busy in a long step. (A single-threaded pool's worker is the one arming it.)
+  if (earliest && (impl_->threads > 1 || impl::current_pool != impl_.get()) &&
+      t.deadline.time_since_epoch().count() < impl_->sleeping_until.load(std::memory_order_seq_cst))
+    impl_->wake();
 }
 
 bool thread_pool::disarm(detail::timer& t) noexcept {

@@ -73,7 +73,7 @@ constexpr std::string_view last_identifier(std::string_view spelled) {
 template <class T>
 constexpr bool has_linkage() {
   constexpr std::string_view name = spelled_name<T>::value;
-  return name.find("(anonymous namespace)") == std::string_view::npos && name.find(")::") == std::string_view::npos;
+  return !contains(name, "(anonymous namespace)") && !contains(name, ")::");
 }
 
 #if defined(__clang__)

@@ -55,8 +55,19 @@ struct fixed_name {
   constexpr std::string_view view() const { return {chars.data(), size}; }
 };
 
+// Character loops rather than string_view::find/compare: g++ 12 with -fsanitize=undefined cannot
+// constant-evaluate those on the name of a type with internal linkage.
 constexpr bool starts_with_at(std::string_view s, std::size_t i, std::string_view prefix) {
-  return s.substr(i, prefix.size()) == prefix;
+  if (i + prefix.size() > s.size()) return false;
+  for (std::size_t k = 0; k < prefix.size(); ++k)
+    if (s[i + k] != prefix[k]) return false;
+  return true;
+}
+
+constexpr bool contains(std::string_view s, std::string_view part) {
+  for (std::size_t i = 0; i + part.size() <= s.size(); ++i)
+    if (starts_with_at(s, i, part)) return true;
+  return false;
 }
 
 /// The compiler's spelling of a type, rewritten into the one spelling all compilers share.
