@@ -60,6 +60,8 @@ coactor::bytes payload() { return coactor::bytes(payload_bytes, std::byte{0x5a})
 std::unique_ptr<coactor::transport> make_transport(const std::string& name,
                                                    const std::shared_ptr<coactor::loopback_network>& net) {
   if (name == "per-message") return std::make_unique<coactor::tcp_per_message_transport>();
+  if (name == "per-message-pipelined")  // several connections to a peer at once: no ordering guarantee
+    return std::make_unique<coactor::tcp_per_message_transport>(coactor::tcp_per_message_options{.max_in_flight_per_peer = 16});
   if (name == "pooled") return std::make_unique<coactor::tcp_pooled_transport>();
   return std::make_unique<coactor::loopback_transport>(net);
 }
@@ -141,7 +143,7 @@ struct child {
     if (address.empty()) std::abort();
   }
   ~child() {
-    kill(pid, SIGKILL);
+    kill(pid, SIGTERM);
     waitpid(pid, nullptr, 0);
   }
 };
@@ -291,6 +293,10 @@ int serve_raw() {
         asio::read(*socket, asio::buffer(&length, 4), ec);
         if (ec || length == 0) break;
         asio::read(*socket, asio::buffer(buffer.data(), length), ec);
+        if (mode == 'a' && !ec) {  // acknowledge, then wait for the peer to close
+          asio::write(*socket, asio::buffer("k", 1), ec);
+          continue;
+        }
         if (ec || mode == 'c') break;
         asio::write(*socket, std::array<asio::const_buffer, 2>{asio::buffer(&length, 4), asio::buffer(buffer.data(), length)}, ec);
       }
@@ -348,6 +354,20 @@ figure run_raw(const char* self_path, const std::string& workload, std::uint64_t
     if (counted != n) std::abort();
     f.n = n;
     f.value = static_cast<double>(n) / seconds;
+  } else if (workload == "per-message-cost-ack") {  // connect, write, wait for a 1-byte ack, reset
+    const auto start = clock_type::now();
+    for (std::uint64_t i = 0; i < n; ++i) {
+      asio::ip::tcp::socket s(io);
+      s.connect(where);
+      s.set_option(asio::ip::tcp::no_delay(true));
+      asio::write(s, std::array<asio::const_buffer, 2>{asio::buffer("a", 1), asio::buffer(message)});
+      char ack;
+      asio::read(s, asio::buffer(&ack, 1));
+      s.set_option(asio::socket_base::linger(true, 0));
+      s.close();
+    }
+    f.n = n;
+    f.value = std::chrono::duration<double, std::micro>(clock_type::now() - start).count() / static_cast<double>(n);
   } else {  // per-message-cost: connect, write, close
     const auto start = clock_type::now();
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -429,15 +449,21 @@ int main(int argc, char** argv) {
     for (const char* transport : {"pooled", "loopback", "per-message"})
       for (const char* codec : {"binary", "json"}) {
         if (!with(transport, codec)) continue;
-        const std::uint64_t n = std::string(transport) == "per-message" ? count(20000) : count(1000000);
+        const std::uint64_t n = std::string(transport).rfind("per-message", 0) == 0 ? count(20000) : count(1000000);
         print("remote-throughput", transport, codec, repeat([&] { return run_coactor(path, transport, codec, "remote-throughput", n); }));
       }
   }
   if (want("per-message-cost")) {
     if (with("raw-connect", "none"))
       print("per-message-cost", "raw-connect", "none", repeat([&] { return run_raw(path, "per-message-cost", count(20000)); }));
-    if (with("per-message", "binary"))
-      print("per-message-cost", "per-message", "binary",
-            repeat([&] { return run_coactor(path, "per-message", "binary", "per-message-cost", count(20000)); }));
+    // Diagnostic floor: the same with an application-level acknowledgement and a reset, the shape of
+    // tcp_per_message's exchange without the library.
+    if (with("raw-connect-ack", "none"))
+      print("per-message-cost", "raw-connect-ack", "none",
+            repeat([&] { return run_raw(path, "per-message-cost-ack", count(20000)); }));
+    for (const char* transport : {"per-message", "per-message-pipelined"})
+      if (with(transport, "binary"))
+        print("per-message-cost", transport, "binary",
+              repeat([&] { return run_coactor(path, transport, "binary", "per-message-cost", count(20000)); }));
   }
 }

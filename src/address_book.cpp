@@ -38,7 +38,10 @@ std::uint32_t intern(std::string_view address) {
     std::uint32_t index = 0;
   };
   static thread_local cached cache[16];
+  static thread_local const cached* last = nullptr;  // most frames come from the peer of the one before
+  if (last && last->address == address) return last->index;
   cached& slot = cache[std::hash<std::string_view>{}(address) % 16];
+  last = &slot;
   if (slot.index && slot.address == address) return slot.index;
   const std::uint32_t index = intern_locked(address);
   if (index) {

@@ -88,8 +88,13 @@ const message_type* find_type(std::string_view name) noexcept {
     const message_type* type = nullptr;
   };
   static thread_local cached cache[32];
+  static thread_local const cached* last = nullptr;  // a stream of frames often repeats one type
+  if (last && last->type && last->name == name) return last->type;
   cached& slot = cache[std::hash<std::string_view>{}(name) % 32];
-  if (slot.type && slot.name == name) return slot.type;
+  if (slot.type && slot.name == name) {
+    last = &slot;
+    return slot.type;
+  }
   type_registry& r = registry();
   const message_type* found;
   {
@@ -101,6 +106,7 @@ const message_type* find_type(std::string_view name) noexcept {
     try {
       slot.name.assign(name);
       slot.type = found;
+      last = &slot;
     } catch (...) {
       slot.type = nullptr;
     }

@@ -144,30 +144,65 @@ void end_frame(std::string& out, std::size_t start) {
   for (int i = 0; i < 4; ++i) out[start + i] = static_cast<char>(length >> (8 * i));
 }
 
+namespace {
+
+// Writes through a raw pointer into room reserved up front (one resize instead of an append per field:
+// this runs for every frame sent), then trims to what was written.
+class raw_appender {
+ public:
+  raw_appender(std::string& out, std::size_t most) : out_(out) {
+    const std::size_t start = out.size();
+    out.resize(start + most);
+    p_ = out.data() + start;
+  }
+  ~raw_appender() { out_.resize(static_cast<std::size_t>(p_ - out_.data())); }
+  raw_appender(const raw_appender&) = delete;
+  raw_appender& operator=(const raw_appender&) = delete;
+
+  void varint(std::uint64_t v) noexcept {
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
+  }
+  void fixed64(std::uint64_t v) noexcept {
+    for (int i = 0; i < 8; ++i) *p_++ = static_cast<char>(v >> (8 * i));
+  }
+  void text(std::string_view s) noexcept {
+    varint(s.size());
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());  // an empty view's data() may be null
+    p_ += s.size();
+  }
+
+ private:
+  std::string& out_;
+  char* p_;
+};
+
+}  // namespace
+
 void write_envelope_fields(std::string& out, const pid& to, std::string_view to_name, const pid& from,
                            std::uint64_t tag, std::string_view type, const wire_context& ctx, bool with_type) {
-  writer w(out);
+  const std::string_view address =
+      from.is_null() || from.node() == ctx.local_incarnation ? std::string_view{} : from.address();
+  // The largest the fields can be: each varint at most 10 bytes.
+  raw_appender w(out, 10 + to_name.size() + 16 + 10 + 16 + 10 + 10 + address.size() + 10 + 10 + type.size());
   if (!to_name.empty()) {
-    w.varint(to_name.size());
-    w.raw(to_name.data(), to_name.size());
+    w.text(to_name);
   } else {
-    w.fixed(to.node(), 8);
-    w.fixed(to.id(), 8);
+    w.fixed64(to.node());
+    w.fixed64(to.id());
     w.varint(to.slot());
   }
-  w.fixed(from.node(), 8);
+  w.fixed64(from.node());
   if (!from.is_null()) {
-    w.fixed(from.id(), 8);
+    w.fixed64(from.id());
     w.varint(from.slot());
-    const std::string_view address = from.node() == ctx.local_incarnation ? std::string_view{} : from.address();
-    w.varint(address.size());
-    w.raw(address.data(), address.size());
+    w.text(address);
   }
   w.varint(tag);
-  if (with_type) {
-    w.varint(type.size());
-    w.raw(type.data(), type.size());
-  }
+  if (with_type) w.text(type);
 }
 
 void write_status(std::string& out, int code, std::string_view detail) {

@@ -48,7 +48,7 @@ result<hello> parse_hello(std::string_view frame) {
   detail::codec_state s(limits, context);
   reader r(f->payload);
   hello h;
-  std::uint64_t format, capabilities, count;
+  std::uint64_t format = 0, capabilities = 0, count = 0;  // (set when the reads succeed; g++ -O3 cannot tell)
   if (!r.fixed(h.node.incarnation, 8, s) || !get_string(r, s, h.node.name, 255, "node name") ||
       !get_string(r, s, h.node.address, 255, "node address") || !r.fixed(format, 1, s) ||
       !r.fixed(capabilities, 4, s) || !r.length(count, 2, s))

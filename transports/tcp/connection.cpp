@@ -1,5 +1,7 @@
 #include <coactor/transports/tcp/connection.hpp>
 
+#include <cstring>
+
 #include <asio/bind_executor.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/post.hpp>
@@ -59,7 +61,7 @@ void connection::start(const node_identity& self) {
 
 void connection::begin() {
   if (closing_) return;
-  buf_.resize(initial_buffer);
+  buf_.reallocate(initial_buffer, 0);
   handshake_timer_.expires_after(options_.handshake_timeout);
   handshake_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
     if (ec || self->opened_ || self->closing_ || self->phase_ == phase::discard) return;
@@ -99,8 +101,11 @@ void connection::write_next() {
   {
     std::lock_guard lock(mutex_);
     if (!closing_ && !detached_) {
+      // inflight_ and the outbox swap buffers (take() below), so both keep their capacity from batch to
+      // batch; the rare prefix (handshake bytes) is copied in rather than swapped, not to break that.
       inflight_.clear();
-      inflight_.swap(prefix_);
+      inflight_.append(prefix_);
+      prefix_.clear();
       inflight_prefix_ = inflight_.size();
       inflight_frames_ = outbox_.take(inflight_, options_.max_batch_bytes);
       inflight_frames_end_ = inflight_.size();
@@ -171,12 +176,11 @@ void connection::read() {
   const std::size_t need = std::max(wanted_, std::size_t{4096});
   if (buf_.size() - start_ < need || buf_.size() - end_ < 4096) {
     if (start_ > 0) {
-      std::copy(buf_.begin() + static_cast<std::ptrdiff_t>(start_), buf_.begin() + static_cast<std::ptrdiff_t>(end_),
-                buf_.begin());
+      std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
       end_ -= start_;
       start_ = 0;
     }
-    if (buf_.size() < need + 4096) buf_.resize(std::max(buf_.size() * 2, need + 4096));
+    if (buf_.size() < need + 4096) buf_.reallocate(std::max(buf_.size() * 2, need + 4096), end_);
   }
   socket_.async_read_some(asio::buffer(buf_.data() + end_, buf_.size() - end_),
                           asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
@@ -201,10 +205,7 @@ void connection::on_read(const std::error_code& ec, std::size_t n) {
   process();
   if (start_ == end_) {
     start_ = end_ = 0;
-    if (buf_.size() > 4 * initial_buffer) {  // a large frame went through: give its buffer back
-      buf_.resize(initial_buffer);
-      buf_.shrink_to_fit();
-    }
+    if (buf_.size() > 4 * initial_buffer) buf_.reallocate(initial_buffer, 0);  // a large frame went through
   }
   read();
 }

@@ -45,6 +45,51 @@ namespace detail {
 
 using coactor::detail::codec_state;
 
+// Failures build their texts out of line, so that the paths that succeed stay small enough to inline.
+[[gnu::cold, gnu::noinline]] inline bool fail(codec_state& s, errc code, const char* what) { return s.fail(code, what); }
+[[gnu::cold, gnu::noinline]] inline bool fail_truncated(codec_state& s, std::size_t wanted, std::size_t left) {
+  return s.fail(errc::bad_message,
+                "truncated: needs " + std::to_string(wanted) + " more byte(s), " + std::to_string(left) + " left");
+}
+[[gnu::cold, gnu::noinline]] inline bool fail_length(codec_state& s, std::uint64_t n, std::size_t left) {
+  return s.fail(errc::bad_message,
+                "declared length " + std::to_string(n) + " exceeds the " + std::to_string(left) + " bytes left");
+}
+[[gnu::cold, gnu::noinline]] inline bool fail_utf8(codec_state& s, std::size_t at) {
+  return s.fail(errc::bad_message, "invalid UTF-8 at byte " + std::to_string(at) + " of a string");
+}
+[[gnu::cold, gnu::noinline]] inline bool fail_range(codec_state& s, std::string value, std::string_view type) {
+  return s.fail(errc::bad_message, value + " is out of range for " + std::string(type));
+}
+[[gnu::cold, gnu::noinline]] inline bool fail_tag(codec_state& s, const char* what, unsigned value) {
+  return s.fail(errc::bad_message, what + std::to_string(value) + ", not 0 or 1");
+}
+[[gnu::cold, gnu::noinline]] inline bool fail_count(codec_state& s, const char* first, std::uint64_t a,
+                                                    const char* second, std::uint64_t b) {
+  return s.fail(errc::bad_message, first + std::to_string(a) + second + std::to_string(b));
+}
+
+/// address_book::intern(), with the last address this thread interned remembered: the pids of one
+/// message, and of consecutive messages from one peer, mostly name the same node, and a comparison is
+/// cheaper than the book's hashing. (The book never forgets an address, so the index stays right.)
+inline std::uint32_t intern_address(std::string_view address) {
+  struct last_address {
+    std::uint32_t index;
+    std::uint8_t size;
+    char bytes[255];
+  };
+  static thread_local last_address last{};  // trivial: no guard on access
+  if (last.index && address.size() == last.size && std::memcmp(address.data(), last.bytes, address.size()) == 0)
+    return last.index;
+  const std::uint32_t index = coactor::detail::address_book::intern(address);
+  if (index && address.size() <= sizeof last.bytes) {
+    last.index = index;
+    last.size = static_cast<std::uint8_t>(address.size());
+    std::memcpy(last.bytes, address.data(), address.size());
+  }
+  return index;
+}
+
 class writer {
  public:
   explicit writer(std::string& out) noexcept : out_(out) {}
@@ -70,6 +115,59 @@ class writer {
   std::string& out_;
 };
 
+/// The writer of binary::encode(): the same operations, collected in a buffer of its own and appended to
+/// `out` in large pieces, because std::string::append is not inlined and one call per field would be most
+/// of the cost of a small message. Nothing reaches `out` before flush() (or a full buffer).
+class buffered_writer {
+ public:
+  explicit buffered_writer(std::string& out) noexcept : out_(out) {}
+  buffered_writer(const buffered_writer&) = delete;
+  buffered_writer& operator=(const buffered_writer&) = delete;
+
+  void byte(std::uint8_t b) {
+    if (used_ == capacity) flush();
+    buf_[used_++] = static_cast<char>(b);
+  }
+  void varint(std::uint64_t v) {
+    if (capacity - used_ < 10) flush();
+    while (v >= 0x80) {
+      buf_[used_++] = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    buf_[used_++] = static_cast<char>(v);
+  }
+  void fixed(std::uint64_t v, std::size_t width) {
+    if (capacity - used_ < 8) flush();
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(buf_ + used_, &v, width);  // width <= 8
+      used_ += width;
+    } else {
+      for (std::size_t i = 0; i < width; ++i) buf_[used_++] = static_cast<char>(v >> (8 * i));
+    }
+  }
+  void raw(const void* data, std::size_t n) {
+    if (n > capacity - used_) {
+      flush();
+      if (n > capacity / 2) {
+        out_.append(static_cast<const char*>(data), n);
+        return;
+      }
+    }
+    if (n) std::memcpy(buf_ + used_, data, n);
+    used_ += n;
+  }
+  void flush() {
+    out_.append(buf_, used_);
+    used_ = 0;
+  }
+
+ private:
+  static constexpr std::size_t capacity = 512;
+  std::string& out_;
+  std::size_t used_ = 0;
+  char buf_[capacity];
+};
+
 class reader {
  public:
   explicit reader(std::string_view in) noexcept
@@ -83,20 +181,27 @@ class reader {
     return true;
   }
   bool varint(std::uint64_t& v, codec_state& s) {
+    if (p_ != end_ && *p_ < 0x80) {  // most varints are one byte
+      v = *p_++;
+      return true;
+    }
     v = 0;
     for (unsigned shift = 0;; shift += 7) {
       if (p_ == end_) return truncated(s, 1);
       const std::uint8_t b = *p_++;
-      if (shift == 63 && b > 1) return s.fail(errc::bad_message, "varint overflows 64 bits");
+      if (shift == 63 && b > 1) return fail(s, errc::bad_message, "varint overflows 64 bits");
       v |= std::uint64_t{b & 0x7fu} << shift;
       if (!(b & 0x80)) return true;
-      if (shift == 63) return s.fail(errc::bad_message, "varint longer than 10 bytes");
+      if (shift == 63) return fail(s, errc::bad_message, "varint longer than 10 bytes");
     }
   }
   bool fixed(std::uint64_t& v, std::size_t width, codec_state& s) {
     if (remaining() < width) return truncated(s, width);
     v = 0;
-    for (std::size_t i = 0; i < width; ++i) v |= std::uint64_t{p_[i]} << (8 * i);
+    if constexpr (std::endian::native == std::endian::little)
+      std::memcpy(&v, p_, width);  // width <= 8
+    else
+      for (std::size_t i = 0; i < width; ++i) v |= std::uint64_t{p_[i]} << (8 * i);
     p_ += width;
     return true;
   }
@@ -110,16 +215,12 @@ class reader {
   bool length(std::uint64_t& n, std::size_t min_item_bytes, codec_state& s) {
     if (!varint(n, s)) return false;
     if (min_item_bytes && n > remaining() / min_item_bytes)
-      return s.fail(errc::bad_message, "declared length " + std::to_string(n) + " exceeds the " +
-                                           std::to_string(remaining()) + " bytes left");
+      return fail_length(s, n, remaining());
     return true;
   }
 
  private:
-  bool truncated(codec_state& s, std::size_t wanted) {
-    return s.fail(errc::bad_message, "truncated: needs " + std::to_string(wanted) + " more byte(s), " +
-                                         std::to_string(remaining()) + " left");
-  }
+  bool truncated(codec_state& s, std::size_t wanted) { return fail_truncated(s, wanted, remaining()); }
   const unsigned char* p_;
   const unsigned char* end_;
 };
@@ -154,26 +255,27 @@ struct depth_guard {
 
 // ---- encoding ----
 
-template <class T>
-bool write(writer& w, const T& v, codec_state& s);
+template <class T, class W>
+bool write(W& w, const T& v, codec_state& s);
 
-inline bool write_text(writer& w, std::string_view text, codec_state& s) {
+template <class W>
+bool write_text(W& w, std::string_view text, codec_state& s) {
   if (std::size_t at = coactor::detail::invalid_utf8_at(text); at != std::string_view::npos)
-    return s.fail(errc::bad_message, "invalid UTF-8 at byte " + std::to_string(at) + " of a string");
+    return fail_utf8(s, at);
   w.varint(text.size());
   w.raw(text.data(), text.size());
   return true;
 }
 
-template <class T, std::size_t... I>
-bool write_fields(writer& w, const T& v, codec_state& s, std::index_sequence<I...>) {
+template <class T, class W, std::size_t... I>
+bool write_fields(W& w, const T& v, codec_state& s, std::index_sequence<I...>) {
   bool ok = true;
   ((ok = ok && (write(w, boost::pfr::get<I>(v), s) || (s.at_field(field_name<T, I>()), false))), ...);
   return ok;
 }
 
-template <class T>
-bool write(writer& w, const T& v, codec_state& s) {
+template <class T, class W>
+bool write(W& w, const T& v, codec_state& s) {
   using namespace coactor::detail;
   if constexpr (std::is_same_v<T, bool>) {
     w.byte(v ? 1 : 0);
@@ -240,28 +342,28 @@ bool read(reader& r, T& v, codec_state& s);
 
 template <class T>
 bool read_integer(reader& r, T& v, codec_state& s) {
-  std::uint64_t raw;
+  std::uint64_t raw = 0;
   if (!r.varint(raw, s)) return false;
   if constexpr (std::is_signed_v<T>) {
     const std::int64_t value = unzigzag(raw);
     if (value < std::numeric_limits<T>::min() || value > std::numeric_limits<T>::max())
-      return s.fail(errc::bad_message, std::to_string(value) + " is out of range for " + std::string(type_name<T>()));
+      return fail_range(s, std::to_string(value), type_name<T>());
     v = static_cast<T>(value);
   } else {
     if (raw > std::numeric_limits<T>::max())
-      return s.fail(errc::bad_message, std::to_string(raw) + " is out of range for " + std::string(type_name<T>()));
+      return fail_range(s, std::to_string(raw), type_name<T>());
     v = static_cast<T>(raw);
   }
   return true;
 }
 
 inline bool read_text(reader& r, std::string& v, codec_state& s, bool utf8) {
-  std::uint64_t n;
+  std::uint64_t n = 0;
   std::string_view data;
   if (!r.length(n, 1, s) || !s.charge(n) || !r.raw(data, n, s)) return false;
   if (utf8) {
     if (std::size_t at = coactor::detail::invalid_utf8_at(data); at != std::string_view::npos)
-      return s.fail(errc::bad_message, "invalid UTF-8 at byte " + std::to_string(at) + " of a string");
+      return fail_utf8(s, at);
   }
   v.assign(data);
   return true;
@@ -285,9 +387,9 @@ template <class T>
 bool read(reader& r, T& v, codec_state& s) {
   using namespace coactor::detail;
   if constexpr (std::is_same_v<T, bool>) {
-    std::uint8_t b;
+    std::uint8_t b = 0;
     if (!r.byte(b, s)) return false;
-    if (b > 1) return s.fail(errc::bad_message, "bool byte is " + std::to_string(b) + ", not 0 or 1");
+    if (b > 1) return fail_tag(s, "bool byte is ", b);
     v = b == 1;
   } else if constexpr (wire_integer<T>) {
     return read_integer(r, v, s);
@@ -296,17 +398,17 @@ bool read(reader& r, T& v, codec_state& s) {
     if (!read_integer(r, underlying, s)) return false;
     v = static_cast<T>(underlying);
   } else if constexpr (std::is_same_v<T, float>) {
-    std::uint64_t bits;
+    std::uint64_t bits = 0;
     if (!r.fixed(bits, 4, s)) return false;
     v = std::bit_cast<float>(static_cast<std::uint32_t>(bits));
   } else if constexpr (std::is_same_v<T, double>) {
-    std::uint64_t bits;
+    std::uint64_t bits = 0;
     if (!r.fixed(bits, 8, s)) return false;
     v = std::bit_cast<double>(bits);
   } else if constexpr (std::is_same_v<T, std::string>) {
     return read_text(r, v, s, true);
   } else if constexpr (std::is_same_v<T, bytes>) {
-    std::uint64_t n;
+    std::uint64_t n = 0;
     std::string_view data;
     if (!r.length(n, 1, s) || !s.charge(n) || !r.raw(data, n, s)) return false;
     v.resize(n);
@@ -318,20 +420,23 @@ bool read(reader& r, T& v, codec_state& s) {
       v = pid{};
       return true;
     }
-    std::string address;
-    if (!r.fixed(id, 8, s) || !r.varint(slot, s) || !read_text(r, address, s, true)) return false;
-    if (id == 0) return s.fail(errc::bad_message, "pid with id 0");
-    if (slot > std::numeric_limits<std::uint32_t>::max()) return s.fail(errc::bad_message, "pid slot out of range");
+    std::uint64_t length = 0;
+    std::string_view address;  // interned below, never copied here
+    if (!r.fixed(id, 8, s) || !r.varint(slot, s) || !r.length(length, 1, s) || !r.raw(address, length, s)) return false;
+    if (std::size_t at = coactor::detail::invalid_utf8_at(address); at != std::string_view::npos)
+      return fail_utf8(s, at);
+    if (id == 0) return fail(s, errc::bad_message, "pid with id 0");
+    if (slot > std::numeric_limits<std::uint32_t>::max()) return fail(s, errc::bad_message, "pid slot out of range");
     std::uint32_t index = 0;
     if (node != s.context().local_incarnation && !address.empty()) {
-      if (address.size() > 255) return s.fail(errc::bad_message, "pid address longer than 255 bytes");
-      index = address_book::intern(address);
-      if (index == 0) return s.fail(errc::too_large, "too many distinct node addresses");
+      if (address.size() > 255) return fail(s, errc::bad_message, "pid address longer than 255 bytes");
+      index = intern_address(address);
+      if (index == 0) return fail(s, errc::too_large, "too many distinct node addresses");
     }
     v = pid(node, id, static_cast<std::uint32_t>(slot), index);
   } else if constexpr (is_vector<T>::value) {
     using item = typename T::value_type;
-    std::uint64_t n;
+    std::uint64_t n = 0;
     if (!r.length(n, min_size<item>(), s) || !s.charge(n * sizeof(item)) || !s.enter()) return false;
     depth_guard guard{s};
     v.clear();
@@ -349,7 +454,7 @@ bool read(reader& r, T& v, codec_state& s) {
   } else if constexpr (is_map<T>::value) {
     using key = typename T::key_type;
     using mapped = typename T::mapped_type;
-    std::uint64_t n;
+    std::uint64_t n = 0;
     if (!r.length(n, min_size<key>() + min_size<mapped>(), s) ||
         !s.charge(n * (sizeof(key) + sizeof(mapped) + 32)) || !s.enter())
       return false;
@@ -359,12 +464,12 @@ bool read(reader& r, T& v, codec_state& s) {
       key k{};
       mapped value{};
       if (!read(r, k, s) || !read(r, value, s)) return s.at_index(i), false;
-      if (!v.emplace(std::move(k), std::move(value)).second) return s.at_index(i), s.fail(errc::bad_message, "duplicate map key");
+      if (!v.emplace(std::move(k), std::move(value)).second) return s.at_index(i), fail(s, errc::bad_message, "duplicate map key");
     }
   } else if constexpr (is_optional<T>::value) {
-    std::uint8_t present;
+    std::uint8_t present = 0;
     if (!r.byte(present, s)) return false;
-    if (present > 1) return s.fail(errc::bad_message, "optional tag is " + std::to_string(present) + ", not 0 or 1");
+    if (present > 1) return fail_tag(s, "optional tag is ", present);
     if (!present) {
       v.reset();
       return true;
@@ -373,20 +478,18 @@ bool read(reader& r, T& v, codec_state& s) {
     depth_guard guard{s};
     return read(r, v.emplace(), s);
   } else if constexpr (is_variant<T>::value) {
-    std::uint64_t index;
+    std::uint64_t index = 0;
     if (!r.varint(index, s)) return false;
     if (index >= std::variant_size_v<T>)
-      return s.fail(errc::bad_message, "variant alternative " + std::to_string(index) + " of " +
-                                           std::to_string(std::variant_size_v<T>));
+      return fail_count(s, "variant alternative ", index, " of ", std::variant_size_v<T>);
     if (!s.enter()) return false;
     depth_guard guard{s};
     return read_alternative(r, v, static_cast<std::size_t>(index), s, std::make_index_sequence<std::variant_size_v<T>>{});
   } else if constexpr (reflectable<T>) {
-    std::uint64_t count;
+    std::uint64_t count = 0;
     if (!r.varint(count, s)) return false;
     if (count != field_count<T>)
-      return s.fail(errc::bad_message, "struct has " + std::to_string(field_count<T>) + " fields, message has " +
-                                           std::to_string(count));
+      return fail_count(s, "struct has ", field_count<T>, " fields, message has ", count);
     if (!s.enter()) return false;
     depth_guard guard{s};
     return read_fields(r, v, s, std::make_index_sequence<field_count<T>>{});
@@ -405,11 +508,12 @@ result<void> encode(const T& value, std::string& out, const wire_context& contex
   const decode_limits limits;
   coactor::detail::codec_state s(limits, context);
   const std::size_t start = out.size();
-  detail::writer w(out);
+  detail::buffered_writer w(out);
   if (!detail::write(w, value, s)) {
     out.resize(start);
     return s.to_error(type_name<T>());
   }
+  w.flush();
   return {};
 }
 

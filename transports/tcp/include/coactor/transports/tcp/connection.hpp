@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -150,7 +151,25 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::steady_timer handshake_timer_;
   asio::steady_timer close_timer_;
   asio::steady_timer idle_timer_;
-  std::string buf_;          // read buffer: bytes [start_, end_) not yet consumed
+  // The read buffer: bytes [start_, end_) not yet consumed. Grown without zero-filling it (resizing a
+  // std::string would write every byte: 64 KiB per connection, most of a per-message send's cost).
+  class read_buffer {
+   public:
+    char* data() noexcept { return bytes_.get(); }
+    std::size_t size() const noexcept { return size_; }
+    /// Reallocates to `n` bytes, keeping the first `keep`.
+    void reallocate(std::size_t n, std::size_t keep) {
+      std::unique_ptr<char[]> fresh(new char[n]);
+      if (keep) std::memcpy(fresh.get(), bytes_.get(), keep);
+      bytes_ = std::move(fresh);
+      size_ = n;
+    }
+
+   private:
+    std::unique_ptr<char[]> bytes_;
+    std::size_t size_ = 0;
+  };
+  read_buffer buf_;
   std::size_t start_ = 0;
   std::size_t end_ = 0;
   std::size_t wanted_ = 0;   // bytes the next incomplete frame needs from start_ (0: unknown)
