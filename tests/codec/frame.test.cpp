@@ -238,7 +238,8 @@ TEST_CASE("frame: every kind of frame round trips", "[wire][frame]") {
   write_status(status_bytes, static_cast<int>(errc::no_such_name), "'logger'");
   CHECK(status_bytes == bytes_of({0x03, 0x08}) + "'logger'");
   s.payload = status_bytes;
-  const frame_view f = parsed(write_frame(s), me, "them:1");
+  const std::string failure_bytes = write_frame(s);  // the frame_view points into it
+  const frame_view f = parsed(failure_bytes, me, "them:1");
   CHECK(f.kind == frame_kind::failure);
   CHECK(f.format == codec{});
   CHECK(f.to == target);
@@ -285,7 +286,8 @@ TEST_CASE("frame: the sender's address", "[wire][frame]") {
 
   // No sender.
   {
-    const frame_view f = parsed(write_frame(s), me, "peer:1");
+    const std::string bytes = write_frame(s);
+    const frame_view f = parsed(bytes, me, "peer:1");
     CHECK(f.from.is_null());
     CHECK(f.from_address.empty());
   }
@@ -317,7 +319,8 @@ TEST_CASE("frame: the sender's address", "[wire][frame]") {
   // One of our own processes, coming back: local, with no address.
   s.from = pid(me, 4, 4, detail::address_book::intern("me:1"));
   {
-    const frame_view f = parsed(write_frame(s), me, "peer:1");
+    const std::string bytes = write_frame(s);
+    const frame_view f = parsed(bytes, me, "peer:1");
     CHECK(f.from == s.from);
     CHECK(f.from.address_index() == 0);
     CHECK(f.from_address == "me:1");

@@ -298,7 +298,6 @@ TEMPLATE_TEST_CASE("tcp: the peer node is destroyed mid-stream: failures are rep
 
   std::atomic<int> answered{0};
   std::optional<error> last_failure;
-  int failures = 0;
   client->spawn([&, name](context self) -> process {
     for (std::int64_t i = 0; i < 1'000'000; ++i) {
       self.send(name, seq{i});
@@ -308,7 +307,6 @@ TEMPLATE_TEST_CASE("tcp: the peer node is destroyed mid-stream: failures are rep
         answered.fetch_add(1);
         continue;
       }
-      ++failures;
       last_failure = r.error();
       if (r.error() != errc::unreachable) continue;
       // The node is gone, and we were told. One-way messages to it now are reported as lost.

@@ -46,7 +46,9 @@ namespace detail {
 using coactor::detail::codec_state;
 
 // Failures build their texts out of line, so that the paths that succeed stay small enough to inline.
-[[gnu::cold, gnu::noinline]] inline bool fail(codec_state& s, errc code, const char* what) { return s.fail(code, what); }
+[[gnu::cold, gnu::noinline]] inline bool fail(codec_state& s, errc code, const char* what) {
+  return s.fail(code, what);
+}
 [[gnu::cold, gnu::noinline]] inline bool fail_truncated(codec_state& s, std::size_t wanted, std::size_t left) {
   return s.fail(errc::bad_message,
                 "truncated: needs " + std::to_string(wanted) + " more byte(s), " + std::to_string(left) + " left");
@@ -67,27 +69,6 @@ using coactor::detail::codec_state;
 [[gnu::cold, gnu::noinline]] inline bool fail_count(codec_state& s, const char* first, std::uint64_t a,
                                                     const char* second, std::uint64_t b) {
   return s.fail(errc::bad_message, first + std::to_string(a) + second + std::to_string(b));
-}
-
-/// address_book::intern(), with the last address this thread interned remembered: the pids of one
-/// message, and of consecutive messages from one peer, mostly name the same node, and a comparison is
-/// cheaper than the book's hashing. (The book never forgets an address, so the index stays right.)
-inline std::uint32_t intern_address(std::string_view address) {
-  struct last_address {
-    std::uint32_t index;
-    std::uint8_t size;
-    char bytes[255];
-  };
-  static thread_local last_address last{};  // trivial: no guard on access
-  if (last.index && address.size() == last.size && std::memcmp(address.data(), last.bytes, address.size()) == 0)
-    return last.index;
-  const std::uint32_t index = coactor::detail::address_book::intern(address);
-  if (index && address.size() <= sizeof last.bytes) {
-    last.index = index;
-    last.size = static_cast<std::uint8_t>(address.size());
-    std::memcpy(last.bytes, address.data(), address.size());
-  }
-  return index;
 }
 
 class writer {
@@ -422,7 +403,8 @@ bool read(reader& r, T& v, codec_state& s) {
     }
     std::uint64_t length = 0;
     std::string_view address;  // interned below, never copied here
-    if (!r.fixed(id, 8, s) || !r.varint(slot, s) || !r.length(length, 1, s) || !r.raw(address, length, s)) return false;
+    if (!r.fixed(id, 8, s) || !r.varint(slot, s) || !r.length(length, 1, s) || !r.raw(address, length, s))
+      return false;
     if (std::size_t at = coactor::detail::invalid_utf8_at(address); at != std::string_view::npos)
       return fail_utf8(s, at);
     if (id == 0) return fail(s, errc::bad_message, "pid with id 0");
@@ -430,7 +412,7 @@ bool read(reader& r, T& v, codec_state& s) {
     std::uint32_t index = 0;
     if (node != s.context().local_incarnation && !address.empty()) {
       if (address.size() > 255) return fail(s, errc::bad_message, "pid address longer than 255 bytes");
-      index = intern_address(address);
+      index = address_book::intern(address);  // (remembers the last address it was given)
       if (index == 0) return fail(s, errc::too_large, "too many distinct node addresses");
     }
     v = pid(node, id, static_cast<std::uint32_t>(slot), index);
