@@ -159,5 +159,11 @@ TEMPLATE_TEST_CASE("tcp: a million pooled and 200,000 per-message messages to an
   CHECK(counted->received == n);
   if (is_pooled) CHECK(counted->in_order);
   CHECK(client.errors().size() == 0);
-  CHECK(time_wait_count(port_of(peer.address())) == 0);
+  // Per-message resets every connection it opens, so none lingers in TIME_WAIT. Pooled has one
+  // connection each way; whichever side closes one first (the exiting peer, often) may hold it in
+  // TIME_WAIT, as TCP requires: at most those two.
+  if (is_pooled)
+    CHECK(time_wait_count(port_of(peer.address())) <= 2);
+  else
+    CHECK(time_wait_count(port_of(peer.address())) == 0);
 }
