@@ -200,7 +200,7 @@ void router::undeliverable(std::string_view frame, const error& why) {
   } else {
     node_.count_dead_letter();
     node_.report(error(why.code(), std::string(f.kind == wire::frame_kind::message ? "message" : "reply") +
-                                       " of type " + std::string(f.type) + " to " + target + " lost: " + why.detail()),
+                                       " of type " + std::string(f.type) + " to " + target + " failed: " + why.detail()),
                  f.from);
   }
 }

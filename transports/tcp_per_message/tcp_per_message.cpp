@@ -332,7 +332,8 @@ void tcp_per_message_transport::shutdown() {
   std::shared_ptr<tcp::listener> listener;
   std::vector<std::shared_ptr<tcp::connection>> conns;
   std::vector<std::shared_ptr<exchange>> cancelled;
-  tcp::frame_queue lost;
+  tcp::frame_queue unconfirmed;  // in flight: perhaps written, not acknowledged
+  tcp::frame_queue lost;         // still queued: never sent
   {
     std::lock_guard lock(c.mutex);
     if (c.stopped) return;
@@ -341,7 +342,7 @@ void tcp_per_message_transport::shutdown() {
     for (const auto& x : c.exchanges) {
       if (x->done) continue;
       x->done = true;
-      lost.append(x->frame);
+      unconfirmed.append(x->frame);
       if (x->conn) conns.push_back(x->conn);
       cancelled.push_back(x);
     }
@@ -355,9 +356,13 @@ void tcp_per_message_transport::shutdown() {
   if (listener) listener->close();
   for (auto& conn : conns) static_cast<void>(conn->abort());  // their frames are the exchanges' copies
   for (auto& x : cancelled) tcp::run_on(x->ex, [x] { x->timer.cancel(); });
-  if (!lost.empty()) {
+  if (!unconfirmed.empty() || !lost.empty()) {
+    const error sent(errc::stopped, "the transport shut down before the peer confirmed it (it may have arrived)");
     const error why(errc::stopped, "the transport shut down");
-    c.link.call([&](transport_host& host) { lost.for_each([&](std::string_view f) { host.undeliverable(f, why); }); });
+    c.link.call([&](transport_host& host) {
+      unconfirmed.for_each([&](std::string_view f) { host.undeliverable(f, sent); });
+      lost.for_each([&](std::string_view f) { host.undeliverable(f, why); });
+    });
   }
   c.link.close();  // releases the work the lost frames held
 }
