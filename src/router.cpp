@@ -194,7 +194,11 @@ void router::undeliverable(std::string_view frame, const error& why) {
     return;
   }
   const wire::frame_view& f = *parsed;
-  const std::string target = (f.flags & wire::flag_to_name) ? "'" + std::string(f.to_name) + "'" : f.to.to_string();
+  std::string target;
+  if (f.flags & wire::flag_to_name)
+    target.append("'").append(f.to_name).append("'");
+  else
+    target = f.to.to_string();
   if (f.kind == wire::frame_kind::request) {
     node_.fail_request(f.from, f.tag, f.to, error(why.code(), target + ": " + why.detail()));
   } else {

@@ -3,7 +3,8 @@
 // Each worker has a `next` slot (the process most recently woken from this worker, run next), and with a
 // single worker a private FIFO; everything else goes through the shared queue. A process that schedules
 // itself (yield_now) goes behind everything runnable instead: to the shared queue, or with a single
-// worker to the back of its FIFO after what waits in the shared queue. An idle worker blocks
+// worker to the back of its FIFO after what waits in the shared queue; the worker then runs due timers
+// and ready I/O handlers before its next process (otherwise only every 64 steps). An idle worker blocks
 // inside io_context::run_one_until(next timer deadline); work arriving for idle workers is signalled by
 // posting an empty handler to the io_context.
 //
@@ -27,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace coactor {
@@ -64,6 +66,7 @@ class run_queue {
 struct worker {
   process_base* next = nullptr;
   process_base* running = nullptr;  // the process this worker is stepping now
+  bool yielded = false;             // `running` yielded: let timers and I/O in before the next step
   run_queue local;  // single-threaded pools only
 };
 
@@ -134,6 +137,7 @@ struct thread_pool::impl {
     if (current_pool == this) {
       worker& w = *current_worker;
       if (p == w.running) {  // it schedules itself: it yields, so it goes behind all runnable work
+        w.yielded = true;     // and behind ready I/O and due timers (a sender lets its writes go out)
         if (threads == 1) {
           while (process_base* q = pop_shared()) w.local.push(q);
           w.local.push(p);
@@ -225,7 +229,7 @@ struct thread_pool::impl {
     while (!stopping.load(std::memory_order_relaxed)) {
       ++tick;
       if (threads == 1 && admissions.load(std::memory_order_relaxed) > 0) let_admissions_in();
-      if (tick % 64 == 0) {  // while busy: let timers and I/O completions in now and then
+      if (tick % 64 == 0 || std::exchange(w.yielded, false)) {  // while busy: timers and I/O now and then
         fire_timers();
         poll_io();
       }
