@@ -1,20 +1,114 @@
 #include <coactor/scheduler.hpp>
 #include <coactor/transports/loopback.hpp>
+#include <coactor/wire/frame.hpp>
 
-#include <atomic>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace coactor {
+namespace {
 
-// One attached node: its host, as long as it is attached. A delivery runs on the target node's own
-// scheduler, and a node shuts its transport down only while that scheduler does not run it, so a host
-// read under the lock stays valid for the delivery; the lock is not held while delivering (the
-// delivery may send, and sending takes the lock).
-struct loopback_transport::endpoint {
+// The size of the complete frame at the start of `bytes` (its length field included).
+std::size_t frame_size_at(std::string_view bytes) noexcept {
+  std::size_t length = 0;
+  for (std::size_t i = 0; i < wire::length_bytes; ++i)
+    length |= std::size_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+  return length + wire::length_bytes;
+}
+
+}  // namespace
+
+// One attached node: its host, as long as it is attached, and its inbox.
+//
+// Frames for a node go into its inbox, in the order the senders' send() calls took the lock; at most one
+// drain task per node is posted to its scheduler at a time, and it delivers the inbox in that order. So
+// frames from one node to another arrive in the order sent, however many threads either node runs on.
+// The drain runs on the target node's own scheduler, and a node shuts its transport down only while that
+// scheduler does not run it, so a host read under the lock stays valid for the delivery; the lock is not
+// held while delivering (the delivery may send, and sending takes locks).
+struct loopback_transport::endpoint : std::enable_shared_from_this<endpoint> {
   std::mutex mutex;
   transport_host* host = nullptr;
   node_identity identity;  // a copy, readable without the host
+
+  // The inbox (under `mutex`): frames back to back, and who sent each.
+  std::string inbox;
+  std::vector<std::shared_ptr<endpoint>> senders;
+  bool draining = false;  // a drain task is posted or running
+
+  /// Queues `frame` from `from`; false if this node has shut down.
+  bool enqueue(const std::shared_ptr<endpoint>& from, std::string_view frame) {
+    scheduler* s;
+    {
+      std::lock_guard lock(mutex);
+      if (!host) return false;
+      inbox.append(frame);
+      senders.push_back(from);
+      if (draining) return true;
+      draining = true;
+      s = &host->scheduler();
+    }
+    s->post([self = shared_from_this()] { self->drain(); });
+    return true;
+  }
+
+  void drain() {
+    std::string bytes;
+    std::vector<std::shared_ptr<endpoint>> from;
+    for (;;) {
+      transport_host* receiver;
+      {
+        std::lock_guard lock(mutex);
+        if (senders.empty()) {
+          draining = false;
+          return;
+        }
+        std::swap(bytes, inbox);
+        std::swap(from, senders);
+        receiver = host;
+        if (!receiver) draining = false;  // shut down: nothing is queued after this batch
+      }
+      std::string_view rest = bytes;
+      const endpoint* introduced = nullptr;  // whose identity `who` holds: runs of frames share one copy
+      node_identity who;
+      for (const auto& sender : from) {
+        const std::size_t n = frame_size_at(rest);
+        if (receiver && sender.get() != introduced) {
+          introduced = sender.get();
+          std::lock_guard lock(sender->mutex);
+          who = sender->identity;
+        }
+        if (receiver)
+          receiver->deliver(who, rest.substr(0, n));
+        else
+          sender->bounce(rest.substr(0, n), error(errc::unreachable, "loopback: the receiving node shut down before the frame was delivered"));
+        rest.remove_prefix(n);
+      }
+      bytes.clear();
+      from.clear();
+      if (!receiver) return;
+    }
+  }
+
+  /// Gives one of this node's frames back as undeliverable, on this node's scheduler (if it still runs).
+  void bounce(std::string_view frame, error why) {
+    scheduler* s;
+    {
+      std::lock_guard lock(mutex);
+      if (!host) return;  // this node is gone too: nobody is left to tell
+      s = &host->scheduler();
+    }
+    s->post([self = shared_from_this(), f = std::string(frame), why = std::move(why)] {
+      transport_host* h;
+      {
+        std::lock_guard lock(self->mutex);
+        h = self->host;
+      }
+      if (h) h->undeliverable(f, why);
+    });
+  }
 };
 
 struct loopback_network::state {
@@ -71,43 +165,45 @@ void loopback_transport::send(const peer_ref& peer, std::string_view frame) {
     }
   }
   transport_host* host;
-  node_identity from;
   {
     std::lock_guard lock(self_->mutex);
     host = self_->host;
-    from = self_->identity;
   }
-  if (!host) return;  // shut down
-  const std::string where = peer.address.empty() ? "incarnation " + std::to_string(peer.incarnation) : std::string(peer.address);
-  if (!target) return host->undeliverable(frame, error(errc::unreachable, "loopback: nobody at " + where));
-  scheduler* target_scheduler;
-  {
-    std::lock_guard lock(target->mutex);
-    if (!target->host) return host->undeliverable(frame, error(errc::unreachable, "loopback: " + where + " has shut down"));
-    target_scheduler = &target->host->scheduler();
-  }
-  target_scheduler->post([target, from = std::move(from), bytes = std::string(frame)] {
-    transport_host* receiver;
-    {
-      std::lock_guard lock(target->mutex);
-      receiver = target->host;
-    }
-    if (receiver) receiver->deliver(from, bytes);
-  });
+  if (!host) return;  // shut down: the node no longer sends
+  auto where = [&] {
+    return peer.address.empty() ? "incarnation " + std::to_string(peer.incarnation) : std::string(peer.address);
+  };
+  if (!target) return host->undeliverable(frame, error(errc::unreachable, "loopback: nobody at " + where()));
+  if (!target->enqueue(self_, frame))
+    host->undeliverable(frame, error(errc::unreachable, "loopback: " + where() + " has shut down"));
 }
 
 void loopback_transport::shutdown() {
+  std::string bytes;
+  std::vector<std::shared_ptr<endpoint>> from;
   {
     std::lock_guard lock(self_->mutex);
     if (!self_->host) return;
     self_->host = nullptr;
+    // Frames that arrived and were not delivered go back to their senders.
+    std::swap(bytes, self_->inbox);
+    std::swap(from, self_->senders);
   }
-  auto& net = *network_->state_;
-  std::lock_guard lock(net.mutex);
-  for (auto it = net.by_address.begin(); it != net.by_address.end();)
-    it = it->second == self_ ? net.by_address.erase(it) : std::next(it);
-  for (auto it = net.by_incarnation.begin(); it != net.by_incarnation.end();)
-    it = it->second == self_ ? net.by_incarnation.erase(it) : std::next(it);
+  {
+    auto& net = *network_->state_;
+    std::lock_guard lock(net.mutex);
+    for (auto it = net.by_address.begin(); it != net.by_address.end();)
+      it = it->second == self_ ? net.by_address.erase(it) : std::next(it);
+    for (auto it = net.by_incarnation.begin(); it != net.by_incarnation.end();)
+      it = it->second == self_ ? net.by_incarnation.erase(it) : std::next(it);
+  }
+  std::string_view rest = bytes;
+  for (const auto& sender : from) {
+    const std::size_t n = frame_size_at(rest);
+    if (sender != self_)
+      sender->bounce(rest.substr(0, n), error(errc::unreachable, "loopback: the receiving node shut down before the frame was delivered"));
+    rest.remove_prefix(n);
+  }
 }
 
 }  // namespace coactor
