@@ -7,7 +7,10 @@
 //   large  6 fields, one of them a vector of 10 structs of 4 fields
 //
 // binary, json: coactor::binary / coactor::json encode into a reused string, and decode_into a fresh value
-// (as a node does when a message arrives). cbor, msgpack: encode = build a nlohmann::json document from the
+// (as a node does when a message arrives; so the decoded 16-byte string, one past the short-string
+// buffer, costs a malloc and a free every time). The pid's node address is the same in every message, as
+// in a stream from one peer: encoding and decoding find it in the thread's most recent address-book entry
+// (see detail/address_book.hpp) rather than in the book itself. cbor, msgpack: encode = build a nlohmann::json document from the
 // struct (fields by name, through the same reflection) + to_cbor / to_msgpack into a reused buffer;
 // decode = from_cbor / from_msgpack + read the fields back into a fresh struct.
 //

@@ -1,8 +1,9 @@
 #include <coactor/detail/address_book.hpp>
+#include <coactor/detail/utf8.hpp>
 
 #include <array>
 #include <atomic>
-#include <memory>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -13,11 +14,16 @@ namespace {
 constexpr std::uint32_t chunk_size = 1024;
 constexpr std::uint32_t chunk_count = capacity / chunk_size;
 
+struct stored {
+  std::string address;  // never changed once published, so views of its bytes stay valid
+  bool utf8 = false;
+};
+
 struct book {
   std::mutex mutex;  // guards `index` and appends
   std::unordered_map<std::string, std::uint32_t> index;
-  std::array<std::atomic<std::string*>, chunk_count> chunks{};  // chunk i holds indices [i*1024, i*1024+1024)
-  std::atomic<std::uint32_t> size{1};                           // index 0 is "no address"
+  std::array<std::atomic<stored*>, chunk_count> chunks{};  // chunk i holds indices [i*1024, i*1024+1024)
+  std::atomic<std::uint32_t> size{1};                      // index 0 is "no address"
 };
 
 book& the_book() {
@@ -25,33 +31,10 @@ book& the_book() {
   return *b;
 }
 
-std::uint32_t intern_locked(std::string_view address);
-
-}  // namespace
-
-std::uint32_t intern(std::string_view address) {
-  if (address.empty()) return 0;
-  // Every frame names its sender's address, so the same few addresses are interned again and again: a
-  // small per-thread cache answers those without the lock (entries are never removed, so it stays true).
-  struct cached {
-    std::string address;
-    std::uint32_t index = 0;
-  };
-  static thread_local cached cache[16];
-  static thread_local const cached* last = nullptr;  // most frames come from the peer of the one before
-  if (last && last->address == address) return last->index;
-  cached& slot = cache[std::hash<std::string_view>{}(address) % 16];
-  last = &slot;
-  if (slot.index && slot.address == address) return slot.index;
-  const std::uint32_t index = intern_locked(address);
-  if (index) {
-    slot.address.assign(address);
-    slot.index = index;
-  }
-  return index;
+/// The published entry `i` (0 < i < size, loaded with acquire).
+const stored& at(const book& b, std::uint32_t i) noexcept {
+  return b.chunks[i / chunk_size].load(std::memory_order_acquire)[i % chunk_size];
 }
-
-namespace {
 
 std::uint32_t intern_locked(std::string_view address) {
   book& b = the_book();
@@ -59,24 +42,49 @@ std::uint32_t intern_locked(std::string_view address) {
   if (auto it = b.index.find(std::string(address)); it != b.index.end()) return it->second;
   const std::uint32_t i = b.size.load(std::memory_order_relaxed);
   if (i >= capacity) return 0;
-  std::string* chunk = b.chunks[i / chunk_size].load(std::memory_order_relaxed);
+  stored* chunk = b.chunks[i / chunk_size].load(std::memory_order_relaxed);
   if (!chunk) {
-    chunk = new std::string[chunk_size];
+    chunk = new stored[chunk_size];
     b.chunks[i / chunk_size].store(chunk, std::memory_order_release);
   }
-  chunk[i % chunk_size] = std::string(address);
+  chunk[i % chunk_size].address.assign(address);
+  chunk[i % chunk_size].utf8 = invalid_utf8_at(address) == std::string_view::npos;
   b.index.emplace(std::string(address), i);
   b.size.store(i + 1, std::memory_order_release);  // publishes the entry to lock-free readers
   return i;
 }
 
+/// Makes `recent` the entry `i`.
+void remember(std::uint32_t i, const stored& e) noexcept {
+  recent = recent_entry{e.address.data(), e.address.size(), i, e.utf8};
+}
+
 }  // namespace
 
-std::string_view lookup(std::uint32_t index) noexcept {
-  book& b = the_book();
+std::uint32_t intern_slow(std::string_view address) {
+  if (address.empty()) return 0;
+  // Behind `recent`, a small per-thread cache answers the few other addresses a thread deals with (a
+  // node talking to several peers) without the lock. Entries are never removed, so it stays true.
+  static thread_local recent_entry cache[16];
+  recent_entry& slot = cache[std::hash<std::string_view>{}(address) % 16];
+  if (slot.index && address == std::string_view(slot.data, slot.size)) {
+    recent = slot;
+    return slot.index;
+  }
+  const std::uint32_t index = intern_locked(address);
+  if (index) {
+    remember(index, at(the_book(), index));
+    slot = recent;
+  }
+  return index;
+}
+
+entry find_slow(std::uint32_t index) noexcept {
+  const book& b = the_book();
   if (index == 0 || index >= b.size.load(std::memory_order_acquire)) return {};
-  const std::string* chunk = b.chunks[index / chunk_size].load(std::memory_order_acquire);
-  return chunk[index % chunk_size];
+  const stored& e = at(b, index);
+  remember(index, e);
+  return {e.address, e.utf8};
 }
 
 }  // namespace coactor::detail::address_book

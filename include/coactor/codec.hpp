@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -56,7 +57,8 @@ concept serializable = detail::has_wire_form<T> && std::is_default_constructible
 namespace detail {
 
 /// The bookkeeping of one encode or decode: limits, depth, allocation budget, and the error as it unwinds (the
-/// field path is prepended level by level, so the success path builds no strings).
+/// field path is prepended level by level). One is made for every message, so the success path builds
+/// nothing: the texts of a failure live in a block allocated by the first fail() or at_...() call.
 class codec_state {
  public:
   codec_state(const decode_limits& limits, const wire_context& context) noexcept
@@ -66,14 +68,15 @@ class codec_state {
 
   /// Records a failure; returns false so that callers can `return state.fail(...)`.
   bool fail(errc code, std::string what) {
-    code_ = code;
-    what_ = std::move(what);
+    failure& f = failed();
+    f.code = code;
+    f.what = std::move(what);
     return false;
   }
   /// Adds a step to the path of the failure (as it unwinds, innermost first).
-  void at_field(std::string_view name) { path_.insert(0, "." + std::string(name)); }
-  void at_index(std::size_t i) { path_.insert(0, "[" + std::to_string(i) + "]"); }
-  void at_key(std::string_view key) { path_.insert(0, "[\"" + std::string(key) + "\"]"); }
+  void at_field(std::string_view name) { failed().path.insert(0, "." + std::string(name)); }
+  void at_index(std::size_t i) { failed().path.insert(0, "[" + std::to_string(i) + "]"); }
+  void at_key(std::string_view key) { failed().path.insert(0, "[\"" + std::string(key) + "\"]"); }
 
   bool enter() {
     if (++depth_ > limits_.max_depth)
@@ -91,17 +94,26 @@ class codec_state {
   }
 
   error to_error(std::string_view type) const {
-    return error(code_, std::string(type) + path_ + ": " + what_);
+    if (!failure_) return error(errc::bad_message, std::string(type) + ": ");
+    return error(failure_->code, std::string(type) + failure_->path + ": " + failure_->what);
   }
 
  private:
+  struct failure {
+    errc code = errc::bad_message;
+    std::string what;
+    std::string path;
+  };
+  failure& failed() {
+    if (!failure_) failure_ = std::make_unique<failure>();
+    return *failure_;
+  }
+
   const decode_limits& limits_;
   const wire_context& context_;
   std::uint32_t depth_ = 0;
   std::size_t budget_;
-  errc code_ = errc::bad_message;
-  std::string what_;
-  std::string path_;
+  std::unique_ptr<failure> failure_;  // null until something fails
 };
 
 }  // namespace detail

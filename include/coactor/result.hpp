@@ -7,6 +7,7 @@
 
 #include <coactor/error.hpp>
 
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -56,28 +57,29 @@ class [[nodiscard]] result {
   std::variant<T, coactor::error> v_;
 };
 
+/// The success-or-failure of an operation that has no value. Success is the common case, often on a
+/// hot path (every message encoded or decoded), so it constructs nothing: the error exists only on failure.
 template <>
 class [[nodiscard]] result<void> {
  public:
   using value_type = void;
 
-  result() noexcept = default;
-  result(coactor::error e) : error_(std::move(e)), failed_(true) {}
-  result(errc code, std::string detail = {}) : error_(code, std::move(detail)), failed_(true) {}
+  result() noexcept {}  // (not `= default`: `return {};` would then zero the unused error's bytes)
+  result(coactor::error e) : error_(std::move(e)) {}
+  result(errc code, std::string detail = {}) : error_(std::in_place, code, std::move(detail)) {}
 
-  bool has_value() const noexcept { return !failed_; }
+  bool has_value() const noexcept { return !error_.has_value(); }
   explicit operator bool() const noexcept { return has_value(); }
   void value() const {
-    if (failed_) throw bad_access("coactor::result::value() on an error: " + error_.message());
+    if (error_) throw bad_access("coactor::result::value() on an error: " + error_->message());
   }
   const coactor::error& error() const& {
-    if (!failed_) throw bad_access("coactor::result::error() on a result that holds a value");
-    return error_;
+    if (!error_) throw bad_access("coactor::result::error() on a result that holds a value");
+    return *error_;
   }
 
  private:
-  coactor::error error_{std::error_code{}};
-  bool failed_ = false;
+  std::optional<coactor::error> error_;  // empty: success
 };
 
 }  // namespace coactor

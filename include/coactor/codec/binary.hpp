@@ -134,7 +134,7 @@ class buffered_writer {
         return;
       }
     }
-    if (n) std::memcpy(buf_ + used_, data, n);
+    copy(buf_ + used_, static_cast<const char*>(data), n);
     used_ += n;
   }
   void flush() {
@@ -144,6 +144,29 @@ class buffered_writer {
 
  private:
   static constexpr std::size_t capacity = 512;
+
+  /// memcpy, with the short copies (most strings of a message: names, addresses) done inline with two
+  /// overlapping loads and stores, rather than by a call into the C library.
+  static void copy(char* to, const char* from, std::size_t n) noexcept {
+    if (n > 16) {
+      std::memcpy(to, from, n);
+    } else if (n >= 8) {
+      std::uint64_t head, tail;
+      std::memcpy(&head, from, 8);
+      std::memcpy(&tail, from + n - 8, 8);
+      std::memcpy(to, &head, 8);
+      std::memcpy(to + n - 8, &tail, 8);
+    } else if (n >= 4) {
+      std::uint32_t head, tail;
+      std::memcpy(&head, from, 4);
+      std::memcpy(&tail, from + n - 4, 4);
+      std::memcpy(to, &head, 4);
+      std::memcpy(to + n - 4, &tail, 4);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+    }
+  }
+
   std::string& out_;
   std::size_t used_ = 0;
   char buf_[capacity];
@@ -282,7 +305,12 @@ bool write(W& w, const T& v, codec_state& s) {
     w.fixed(v.id(), 8);
     w.varint(v.slot());
     const wire_context& ctx = s.context();
-    return write_text(w, v.node() == ctx.local_incarnation ? ctx.local_address : v.address(), s);
+    if (v.node() == ctx.local_incarnation) return write_text(w, ctx.local_address, s);
+    // The book knows whether the address is UTF-8 (it checked when the address was entered).
+    const address_book::entry e = address_book::find(v.address_index());
+    if (!e.utf8) return write_text(w, e.address, s);
+    w.varint(e.address.size());
+    w.raw(e.address.data(), e.address.size());
   } else if constexpr (is_vector<T>::value || is_std_array<T>::value) {
     if constexpr (is_vector<T>::value) w.varint(v.size());
     std::size_t i = 0;
@@ -405,14 +433,18 @@ bool read(reader& r, T& v, codec_state& s) {
     std::string_view address;  // interned below, never copied here
     if (!r.fixed(id, 8, s) || !r.varint(slot, s) || !r.length(length, 1, s) || !r.raw(address, length, s))
       return false;
-    if (std::size_t at = coactor::detail::invalid_utf8_at(address); at != std::string_view::npos)
-      return fail_utf8(s, at);
+    // Nearly always the address this thread saw last: then it is known to be UTF-8, and its index.
+    const std::uint32_t known = address_book::recent_utf8(address);
+    if (!known) {
+      if (std::size_t at = coactor::detail::invalid_utf8_at(address); at != std::string_view::npos)
+        return fail_utf8(s, at);
+    }
     if (id == 0) return fail(s, errc::bad_message, "pid with id 0");
     if (slot > std::numeric_limits<std::uint32_t>::max()) return fail(s, errc::bad_message, "pid slot out of range");
     std::uint32_t index = 0;
     if (node != s.context().local_incarnation && !address.empty()) {
       if (address.size() > 255) return fail(s, errc::bad_message, "pid address longer than 255 bytes");
-      index = address_book::intern(address);  // (remembers the last address it was given)
+      index = known ? known : address_book::intern(address);
       if (index == 0) return fail(s, errc::too_large, "too many distinct node addresses");
     }
     v = pid(node, id, static_cast<std::uint32_t>(slot), index);

@@ -8,20 +8,23 @@
 
 namespace coactor::detail {
 
-/// The offset of the first byte that is not valid UTF-8, or npos if all of `s` is valid.
-inline std::size_t invalid_utf8_at(std::string_view s) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
+namespace utf8 {
+
+inline constexpr std::uint64_t high_bits = 0x8080808080808080ull;
+
+inline std::uint64_t load8(const unsigned char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+/// The offset of the first invalid byte at or after `i`, or npos; `i` must start a character.
+inline std::size_t invalid_from(const unsigned char* p, std::size_t n, std::size_t i) noexcept {
   while (i < n) {
-    // ASCII fast path, eight bytes at a time.
-    if (i + 8 <= n) {
-      std::uint64_t chunk;
-      std::memcpy(&chunk, p + i, 8);
-      if ((chunk & 0x8080808080808080ull) == 0) {
-        i += 8;
-        continue;
-      }
+    // Runs of ASCII inside mixed text, eight bytes at a time.
+    if (i + 8 <= n && (load8(p + i) & high_bits) == 0) {
+      i += 8;
+      continue;
     }
     const unsigned char c = p[i];
     if (c < 0x80) {
@@ -50,6 +53,34 @@ inline std::size_t invalid_utf8_at(std::string_view s) noexcept {
     i += len;
   }
   return std::string_view::npos;
+}
+
+}  // namespace utf8
+
+/// The offset of the first byte that is not valid UTF-8, or npos if all of `s` is valid.
+///
+/// Nearly every string on the wire (names, addresses, most text) is ASCII, so that is answered first by
+/// testing the high bit of whole words: a string of 4 bytes or more takes a few loads (the last one
+/// overlapping the one before rather than finishing byte by byte). Only a string that has a byte >= 0x80
+/// is decoded character by character, from the start of the word that holds it (all before is ASCII).
+inline std::size_t invalid_utf8_at(std::string_view s) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  if (n >= 8) {
+    while (i + 8 <= n && (utf8::load8(p + i) & utf8::high_bits) == 0) i += 8;
+    if (i == n || (i + 8 > n && (utf8::load8(p + n - 8) & utf8::high_bits) == 0)) return std::string_view::npos;
+  } else if (n >= 4) {
+    std::uint32_t head, tail;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, p + n - 4, 4);
+    if (((head | tail) & 0x80808080u) == 0) return std::string_view::npos;
+  } else {
+    unsigned char any = 0;
+    for (std::size_t k = 0; k < n; ++k) any |= p[k];
+    if (any < 0x80) return std::string_view::npos;
+  }
+  return utf8::invalid_from(p, n, i);
 }
 
 }  // namespace coactor::detail
