@@ -190,10 +190,13 @@ TEST_CASE("messages still queued when a process ends are counted and reported", 
   pid p = n.spawn([](context self) -> process {
     (void)co_await self.receive<quit>();  // the ints before and after it stay unread
   });
-  n.send(p, 1);
-  n.send(p, quit{});
-  n.send(p, 2);
-  n.send(p, 3);
+  n.spawn([p](context self) -> process {  // all four arrive in one step, before p looks at them
+    self.send(p, 1);
+    self.send(p, quit{});
+    self.send(p, 2);
+    self.send(p, 3);
+    co_return;
+  });
   REQUIRE(run_within(n));
   CHECK(n.stats().unread_dropped == 3);
   auto reports = errors.of(errc::unread_messages);

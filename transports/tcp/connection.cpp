@@ -34,6 +34,7 @@ connection::connection(socket s, strand ex, connection_options options, handlers
       idle_timer_(strand_),
       last_activity_(std::chrono::steady_clock::now()) {
   std::error_code ec;
+  socket_.non_blocking(true, ec);  // write_batch() writes directly when the socket has room
   const auto endpoint = socket_.remote_endpoint(ec);
   remote_ = ec ? std::string("(unknown peer)") : to_string(endpoint);
 }
@@ -98,6 +99,11 @@ void connection::schedule_write_locked() {
 }
 
 void connection::write_next() {
+  while (write_batch()) {
+  }
+}
+
+bool connection::write_batch() {
   {
     std::lock_guard lock(mutex_);
     if (!closing_ && !detached_) {
@@ -118,15 +124,31 @@ void connection::write_next() {
     }
     if (inflight_.empty()) writing_ = false;
   }
-  if (closing_) return complete_close();
-  if (inflight_.empty()) return progress_finish();  // drained
-  asio::async_write(socket_, asio::buffer(inflight_),
-                    asio::bind_executor(strand_, [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
-                      self->on_written(ec, n);
+  if (closing_) {
+    complete_close();
+    return false;
+  }
+  if (inflight_.empty()) {
+    progress_finish();  // drained
+    return false;
+  }
+  // Most batches fit in the socket's buffer: written at once, with no completion handler to wait for
+  // (the socket is non-blocking). What does not fit goes out asynchronously.
+  std::error_code ec;
+  const std::size_t n = socket_.write_some(asio::buffer(inflight_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec.clear();
+  } else if (ec || n == inflight_.size()) {
+    return written(ec, n);
+  }
+  asio::async_write(socket_, asio::buffer(inflight_) + n,
+                    asio::bind_executor(strand_, [self = shared_from_this(), n](const std::error_code& ec, std::size_t m) {
+                      if (self->written(ec, n + m)) self->write_next();
                     }));
+  return false;
 }
 
-void connection::on_written(const std::error_code& ec, std::size_t n) {
+bool connection::written(const std::error_code& ec, std::size_t n) {
   std::size_t done = 0;
   {
     std::lock_guard lock(mutex_);
@@ -162,10 +184,16 @@ void connection::on_written(const std::error_code& ec, std::size_t n) {
     if (ec || closing_) writing_ = false;
   }
   if (done && handlers_.written && !detached()) handlers_.written(*this, done);
-  if (closing_) return complete_close();
-  if (ec) return fail(error(errc::unreachable, "writing to " + remote_ + ": " + ec.message()));
+  if (closing_) {
+    complete_close();
+    return false;
+  }
+  if (ec) {
+    fail(error(errc::unreachable, "writing to " + remote_ + ": " + ec.message()));
+    return false;
+  }
   last_activity_ = std::chrono::steady_clock::now();
-  write_next();
+  return true;
 }
 
 // ---- reading ----

@@ -128,7 +128,10 @@ class connection : public std::enable_shared_from_this<connection> {
   void begin();
   void schedule_write_locked();
   void write_next();
-  void on_written(const std::error_code& ec, std::size_t n);
+  /// Takes the next batch and writes it; true if it was written at once (the caller takes another).
+  bool write_batch();
+  /// Accounts for a batch of which `n` bytes were written; true if writing goes on.
+  bool written(const std::error_code& ec, std::size_t n);
   void read();
   void on_read(const std::error_code& ec, std::size_t n);
   void process();
