@@ -203,7 +203,9 @@ void router::undeliverable(std::string_view frame, const error& why) {
     node_.fail_request(f.from, f.tag, f.to, error(why.code(), target + ": " + why.detail()));
   } else {
     node_.count_dead_letter();
-    node_.report(error(why.code(), std::string(f.kind == wire::frame_kind::message ? "message" : "reply") +
+    node_.report(error(why.code(), std::string(f.kind == wire::frame_kind::message ? "message"
+                                                 : f.kind == wire::frame_kind::reply ? "reply"
+                                                                                     : "failure reply") +
                                        " of type " + std::string(f.type) + " to " + target + " failed: " + why.detail()),
                  f.from);
   }

@@ -137,7 +137,11 @@ class node {
   result<pid> whereis(std::string_view name) const { return core_->whereis(name); }
 
   /// Replaces the error hook. It is called on scheduler threads, possibly concurrently: keep it short
-  /// and thread-safe. An empty hook silences reports (the counters still count).
+  /// and thread-safe. An empty hook silences reports (the counters still count). Its pid is the process
+  /// of this node the report is about: one that ended (by an exception, with unread messages); for a
+  /// message that could not be delivered, its target here, or its sender here when the target was on
+  /// another node; a null pid for what concerns no process (a peer's malformed frame, a refused
+  /// handshake). The default hook prints each report as a line on stderr.
   void on_error(error_hook hook) { core_->set_error_hook(std::move(hook)); }
 
   node_stats stats() const noexcept { return core_->stats(); }

@@ -369,10 +369,9 @@ struct tcp_pooled_transport::core : std::enable_shared_from_this<core> {
         report(error(end.why.code(), "tcp_pooled: handshake from " + who + " failed: " + end.why.detail()));
       }
       if (end.opened && end.written > 0 && !end.clean_eof)
-        report(error(errc::unreachable, "tcp_pooled: the connection to " + who + " broke (" + end.why.detail() + "); " +
-                                            std::to_string(end.written) +
-                                            " frame(s) written on it cannot be known delivered (any the peer had "
-                                            "not read are lost)"));
+        report(error(errc::unreachable, "tcp_pooled: the connection to " + who + " broke (" + end.why.detail() +
+                                            "); of the " + std::to_string(end.written) +
+                                            " frame(s) written on it, any the peer had not read yet are lost"));
     }
     give_up(lost, lost_why);
   }
