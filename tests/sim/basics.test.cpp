@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 using namespace coactor;
 using namespace std::chrono_literals;
@@ -111,4 +112,79 @@ TEST_CASE("sim: the same seed replays the same trace, another seed differs", "[s
     CHECK(run(seed) == run(seed));
     CHECK(run(seed) != run(seed + 1000));
   }
+}
+
+TEST_CASE("sim: a hash-only trace replays too, and the run is the one a kept trace records", "[sim][determinism]") {
+  struct outcome {
+    std::uint64_t hash;
+    std::size_t events;
+    time_point end;
+    std::uint64_t steps;
+  };
+  auto run = [](std::uint64_t seed, bool keep) {
+    sim::cluster c(seed, {.link = {.latency_min = 1ms, .latency_max = 20ms, .drop = 0.05, .duplicate = 0.1},
+                          .keep_trace = keep});
+    c.add_node("a", [](node& n) { REQUIRE(n.register_name("process1", n.spawn(sim_basics::echo))); });
+    for (const char* name : {"b", "c"}) {
+      c.add_node(name, [](node& n) {
+        for (int k = 0; k < 3; ++k)
+          n.spawn([](context self) -> process {
+            process_name target{"a", "process1"};
+            for (int i = 0; i < 20; ++i) static_cast<void>(co_await self.request(target, i, 50ms));
+          });
+      });
+    }
+    c.scheduler().at(30ms, [&] { c.partition("a", "b"); });  // cuts frames in flight too
+    c.scheduler().at(90ms, [&] { c.heal("a", "b"); });
+    c.scheduler().at(150ms, [&] { c.crash("a"); });          // frames to it are refused meanwhile
+    c.scheduler().at(200ms, [&] { c.restart("a"); });
+    REQUIRE(c.run_until_idle());
+    return outcome{c.trace_hash(), c.trace().size(), c.now(), c.scheduler().steps()};
+  };
+  for (std::uint64_t seed : sim::seeds(5)) {
+    INFO("seed " << seed);
+    const outcome quick = run(seed, false);
+    const outcome again = run(seed, false);
+    const outcome kept = run(seed, true);
+    CHECK(quick.hash == again.hash);
+    CHECK(quick.hash != run(seed + 1000, false).hash);
+    CHECK(quick.events == kept.events);
+    CHECK(quick.end == kept.end);
+    CHECK(quick.steps == kept.steps);
+  }
+}
+
+TEST_CASE("sim: a duplicated frame arrives twice, each copy in order on its link", "[sim]") {
+  sim::cluster c(3, {.link = {.latency_min = 1ms, .latency_max = 5ms, .duplicate = 1.0}});
+  std::vector<int> got;
+  pid receiver;
+  c.add_node("a", [&](node& n) {
+    receiver = n.spawn([&](context self) -> process {
+      for (;;) got.push_back(*co_await self.receive<int>());
+    });
+  });
+  c.add_node("b", [&](node& n) {
+    n.spawn([&](context self) -> process {
+      for (int i = 0; i < 3; ++i) self.send(receiver, i);
+      co_return;
+    });
+  });
+  c.run_until_idle();
+  CHECK(got == std::vector<int>{0, 0, 1, 1, 2, 2});
+}
+
+TEST_CASE("sim: events due at the same time run in the order they were scheduled, in either form", "[sim]") {
+  sim::scheduler s(1);
+  std::string order;
+  auto append = [](void* text) { static_cast<std::string*>(text)->push_back('p'); };
+  s.at(1ms, [&] { order += 'f'; });
+  s.at(1ms, append, &order);
+  s.at(0ms, [&] { order += '0'; });
+  s.at(1ms, [&] { order += 'g'; });
+  s.at(1ms, append, &order);
+  CHECK(s.run_until(time_point{} + 1s));
+  CHECK(order == "0fpgp");
+  s.at(1ms, [&] { order += 'h'; });  // a freed callback is used again
+  CHECK(s.run_until(time_point{} + 2s));
+  CHECK(order == "0fpgph");
 }

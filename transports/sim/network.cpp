@@ -3,26 +3,54 @@
 #include <coactor/wire/frame.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace coactor::sim {
 
-// One node's attachment. `host` is null once the node has shut its transport down (crashed or gone).
+// Where a frame to a peer goes: the peer's endpoint and the link to it. An endpoint remembers its last
+// few; an entry is good while the network's routes_version_ is the one it was made in.
+struct network::route {
+  std::uint64_t version = 0;  // 0: empty
+  std::uint64_t incarnation = 0;
+  std::string address;         // the peer as frames name it: by address, or by incarnation if empty
+  endpoint* target = nullptr;  // null: nobody there
+  std::uint32_t to_id = 0;
+  link_state* link = nullptr;
+};
+
+// One node's attachment, owned by the network for its whole life (frames in flight point to it). `host` is
+// null once the node has shut its transport down (crashed or gone).
 struct network::endpoint {
   transport_host* host = nullptr;
-  std::shared_ptr<const node_identity> identity = std::make_shared<const node_identity>();
+  const node_identity* identity = nullptr;                        // the newest of `identities`
+  std::vector<std::unique_ptr<const node_identity>> identities;  // all it had: frames in flight name theirs
   std::uint32_t address_id = 0;  // its address in the address book, once it listens
+
+  // Where this node's frames went lately, so that most frames skip the lookups of their target and link.
+  std::array<route, 4> routes;
+  std::size_t next_route = 0;  // the entry to replace next
+
+  endpoint() { set_identity({}); }
+  void set_identity(node_identity id) {
+    identities.push_back(std::make_unique<const node_identity>(std::move(id)));
+    identity = identities.back().get();
+  }
 };
 
 /// The transport a node on the simulated network uses.
 class transport final : public coactor::transport {
  public:
-  explicit transport(network& net) : net_(net), self_(std::make_shared<network::endpoint>()) {}
+  explicit transport(network& net) : net_(net) {
+    net_.endpoints_.push_back(std::make_unique<network::endpoint>());
+    self_ = net_.endpoints_.back().get();
+  }
   ~transport() override { shutdown(); }
 
   void attach(transport_host& host) override {
     self_->host = &host;
-    self_->identity = std::make_shared<const node_identity>(host.identity());
+    self_->set_identity(host.identity());
     net_.by_incarnation_[self_->identity->incarnation] = self_;
+    ++net_.routes_version_;
   }
 
   result<std::string> listen(std::string_view address) override {
@@ -32,26 +60,28 @@ class transport final : public coactor::transport {
       if (it->second->host) return error(errc::io, "sim: address in use: " + std::string(address));
       it->second = self_;  // a restarted node takes its address back
     }
-    auto identity = std::make_shared<node_identity>(*self_->identity);
-    identity->address = std::string(address);
-    self_->identity = std::move(identity);
+    node_identity identity = *self_->identity;
+    identity.address = std::string(address);
+    self_->set_identity(std::move(identity));
     self_->address_id = detail::address_book::intern(address);
+    ++net_.routes_version_;
     return std::string(address);
   }
 
   void send(const peer_ref& peer, std::string_view frame) override {
-    if (self_->host) net_.transmit(self_, peer, frame);
+    if (self_->host) net_.transmit(*self_, peer, frame);
   }
 
   void shutdown() override {
     if (!self_->host) return;
     self_->host = nullptr;
     std::erase_if(net_.by_incarnation_, [&](const auto& entry) { return entry.second == self_; });
+    ++net_.routes_version_;
   }
 
  private:
   network& net_;
-  std::shared_ptr<network::endpoint> self_;
+  network::endpoint* self_;
 };
 
 network::network(sim::scheduler& s, sim::trace& t, link_settings defaults) : sched_(s), trace_(t), defaults_(defaults) {}
@@ -65,23 +95,22 @@ std::uint64_t network::link_key(std::string_view from, std::string_view to) {
 }
 
 void network::set_link(std::string_view from, std::string_view to, const link_settings& settings) {
-  links_[link_key(from, to)] = settings;
+  link_state& l = link(link_key(from, to));
+  l.settings = settings;
+  l.configured = true;
 }
 
-void network::cut(std::string_view from, std::string_view to) { cut_.insert(link_key(from, to)); }
+void network::cut(std::string_view from, std::string_view to) { link(link_key(from, to)).cut = true; }
 
-void network::restore(std::string_view from, std::string_view to) { cut_.erase(link_key(from, to)); }
+void network::restore(std::string_view from, std::string_view to) { link(link_key(from, to)).cut = false; }
 
-void network::restore_all() { cut_.clear(); }
+void network::restore_all() {
+  for (auto& [key, l] : links_) l.cut = false;
+}
 
 bool network::is_cut(std::string_view from, std::string_view to) const {
-  return cut_.count(link_key(from, to)) != 0;
-}
-
-const link_settings& network::link(std::uint64_t key) const {
-  if (links_.empty()) return defaults_;
-  auto it = links_.find(key);
-  return it == links_.end() ? defaults_ : it->second;
+  auto it = links_.find(link_key(from, to));
+  return it != links_.end() && it->second.cut;
 }
 
 bool network::chance(double p) {
@@ -115,70 +144,119 @@ trace_event network::describe(std::string_view frame, const endpoint& from, std:
   return e;
 }
 
-void network::transmit(const std::shared_ptr<endpoint>& from, const peer_ref& peer, std::string_view frame) {
-  std::shared_ptr<endpoint> target;
+const network::route& network::route_to(endpoint& from, const peer_ref& peer) {
+  for (const route& r : from.routes)
+    if (r.version == routes_version_ &&
+        (peer.address.empty() ? r.address.empty() && r.incarnation == peer.incarnation : r.address == peer.address))
+      return r;
+  route& r = from.routes[from.next_route];
+  from.next_route = (from.next_route + 1) % from.routes.size();
+  r.target = nullptr;
   if (!peer.address.empty()) {
-    if (auto it = by_address_.find(peer.address); it != by_address_.end()) target = it->second;
+    if (auto it = by_address_.find(peer.address); it != by_address_.end()) r.target = it->second;
   } else if (auto it = by_incarnation_.find(peer.incarnation); it != by_incarnation_.end()) {
-    target = it->second;
+    r.target = it->second;
   }
-  const std::uint32_t to_id = target ? target->address_id : detail::address_book::intern(peer.address);
-  const std::uint64_t key = link_key(from->address_id, to_id);
-  const bool keep = trace_.keeps_events();
-  const std::string to_name = target ? target->identity->name : std::string(peer.address);
-  // The full event is built only when the trace keeps events; otherwise the frame's bytes are hashed.
-  std::unique_ptr<trace_event> event = keep ? std::make_unique<trace_event>(describe(frame, *from, to_name)) : nullptr;
-  auto record = [&](event_kind kind, std::string detail = {}) {
+  r.to_id = r.target ? r.target->address_id : detail::address_book::intern(peer.address);
+  r.link = &link(link_key(from.address_id, r.to_id));
+  r.incarnation = peer.incarnation;
+  r.address.assign(peer.address);
+  r.version = routes_version_;
+  return r;
+}
+
+void network::transmit(endpoint& from, const peer_ref& peer, std::string_view frame) {
+  const route& way = route_to(from, peer);
+  endpoint* const target = way.target;
+  const std::uint32_t to_id = way.to_id;
+  const std::uint64_t key = link_key(from.address_id, to_id);
+  link_state& state = *way.link;
+  const link_settings& settings = settings_of(state);
+  auto to_node = [&] { return target ? std::string_view(target->identity->name) : peer.address; };
+  // The full event is built only when the trace keeps events; otherwise the frame's digest is hashed.
+  std::unique_ptr<trace_event> event =
+      trace_.keeps_events() ? std::make_unique<trace_event>(describe(frame, from, to_node())) : nullptr;
+  const std::uint64_t digest = event ? 0 : trace::digest(frame);
+  auto record = [&](event_kind kind, std::string_view detail = {}) {
     if (event) {
       event->kind = kind;
       event->at = sched_.now();
-      event->detail = detail.empty() ? event->detail : std::move(detail);
+      if (!detail.empty()) event->detail = std::string(detail);
       trace_.add(*event);
     } else {
-      trace_.add_frame(sched_.now(), kind, from->address_id, to_id, frame);
+      trace_.add_frame(sched_.now(), kind, from.address_id, to_id, digest);
     }
   };
   record(event_kind::sent);
 
-  const link_settings& settings = link(key);
-  if (!target || !target->host) {
-    // Refused, as a connect to a closed port is: the sender learns it after a round trip.
-    auto bytes = std::make_shared<const std::string>(frame);
-    const std::string why = "nobody at '" + std::string(peer.address.empty() ? to_name : peer.address) + "'";
-    std::shared_ptr<trace_event> refused(event ? new trace_event(*event) : nullptr);
-    sched_.at(2 * draw_latency(settings), [this, from, bytes, why, refused, key] {
-      if (refused) {
-        refused->kind = event_kind::refused;
-        refused->at = sched_.now();
-        refused->detail = why;
-        trace_.add(*refused);
-      } else {
-        trace_.add_frame(sched_.now(), event_kind::refused, static_cast<std::uint32_t>(key >> 32),
-                         static_cast<std::uint32_t>(key), *bytes);
-      }
-      if (from->host) from->host->undeliverable(*bytes, error(errc::unreachable, "sim: " + why));
-    });
-    return;
-  }
-  if (cut_.count(key)) return record(event_kind::dropped, "partition");
+  if (!target || !target->host) return refuse(from, peer, frame, to_node(), key, settings, event.get());
+  if (state.cut) return record(event_kind::dropped, "partition");
   if (chance(settings.drop)) return record(event_kind::dropped, "lost");
   const int copies = chance(settings.duplicate) ? 2 : 1;
   if (copies == 2) record(event_kind::duplicated);
 
-  // One allocation carries the frame through the network (the std::function holds just the pointer).
-  auto flight = std::make_shared<in_flight>(in_flight{this, target, from->identity, std::string(frame), key, std::move(event)});
+  in_flight& flight = take_flight();
+  flight.target = target;
+  flight.sender = from.identity;
+  flight.link = &state;
+  flight.key = key;
+  flight.bytes.assign(frame);
+  flight.digest = digest;
+  flight.arrivals = copies;
+  flight.event = std::move(event);
   for (int copy = 0; copy < copies; ++copy) {
     duration delay = draw_latency(settings);
     if (settings.bytes_per_second > 0)
       delay += duration(static_cast<duration::rep>(static_cast<double>(frame.size()) / settings.bytes_per_second * 1e9));
     if (!settings.reorder || settings.bytes_per_second > 0) {
       // In order on this link: never before the frame ahead of it.
-      time_point& free_at = link_free_at_[key];
-      const time_point due = std::max(sched_.now() + delay, free_at);
-      free_at = due;
+      const time_point due = std::max(sched_.now() + delay, state.free_at);
+      state.free_at = due;
       delay = due - sched_.now();
     }
-    sched_.at(delay, [flight] { flight->net->arrive(*flight); });
+    sched_.at(delay, &network::on_arrival, &flight);
+  }
+}
+
+// Refused, as a connect to a closed port is: the sender learns it after a round trip.
+void network::refuse(endpoint& from, const peer_ref& peer, std::string_view frame, std::string_view to_node,
+                     std::uint64_t key, const link_settings& settings, const trace_event* event) {
+  auto bytes = std::make_shared<const std::string>(frame);
+  std::string why = "nobody at '" + std::string(peer.address.empty() ? to_node : peer.address) + "'";
+  std::shared_ptr<trace_event> refused = event ? std::make_shared<trace_event>(*event) : nullptr;
+  sched_.at(2 * draw_latency(settings), [this, from = &from, bytes, why = std::move(why), refused, key] {
+    if (refused) {
+      refused->kind = event_kind::refused;
+      refused->at = sched_.now();
+      refused->detail = why;
+      trace_.add(*refused);
+    } else {
+      trace_.add_frame(sched_.now(), event_kind::refused, static_cast<std::uint32_t>(key >> 32),
+                       static_cast<std::uint32_t>(key), trace::digest(*bytes));
+    }
+    if (from->host) from->host->undeliverable(*bytes, error(errc::unreachable, "sim: " + why));
+  });
+}
+
+network::in_flight& network::take_flight() {
+  if (spare_flights_.empty()) {
+    flights_.push_back(std::make_unique<in_flight>());
+    spare_flights_.reserve(flights_.capacity());  // so that giving one back never allocates
+    flights_.back()->net = this;
+    return *flights_.back();
+  }
+  in_flight* f = spare_flights_.back();
+  spare_flights_.pop_back();
+  return *f;
+}
+
+void network::on_arrival(void* flight) {
+  auto& f = *static_cast<in_flight*>(flight);
+  network& net = *f.net;
+  net.arrive(f);
+  if (--f.arrivals == 0) {
+    f.event.reset();
+    net.spare_flights_.push_back(&f);
   }
 }
 
@@ -188,7 +266,7 @@ void network::arrive(const in_flight& f) {
   if (!f.target->host) {
     kind = event_kind::dropped;
     why = "node down";
-  } else if (cut_.count(f.key)) {  // cut while in flight
+  } else if (f.link->cut) {  // cut while in flight
     kind = event_kind::dropped;
     why = "partition";
   }
@@ -199,7 +277,7 @@ void network::arrive(const in_flight& f) {
     if (!why.empty()) copy.detail = std::string(why);
     trace_.add(std::move(copy));
   } else {
-    trace_.add_frame(sched_.now(), kind, static_cast<std::uint32_t>(f.key >> 32), static_cast<std::uint32_t>(f.key), f.bytes);
+    trace_.add_frame(sched_.now(), kind, static_cast<std::uint32_t>(f.key >> 32), static_cast<std::uint32_t>(f.key), f.digest);
   }
   if (kind == event_kind::delivered) f.target->host->deliver(*f.sender, f.bytes);
 }

@@ -22,8 +22,33 @@ void scheduler::arm(detail::timer& t) { timers_.push(t); }
 bool scheduler::disarm(detail::timer& t) noexcept { return timers_.erase(t); }
 
 void scheduler::at(duration delay, std::function<void()> fn) {
-  events_.push_back(event{now_ + std::max(delay, duration::zero()), next_sequence_++, std::move(fn)});
-  std::push_heap(events_.begin(), events_.end(), later);
+  if (free_callbacks_.empty()) {
+    callbacks_.push_back(callback{this, {}});
+    // Room for every callback, so that giving one back after it ran never allocates.
+    if (free_callbacks_.capacity() < callbacks_.size()) free_callbacks_.reserve(2 * callbacks_.size());
+    free_callbacks_.push_back(&callbacks_.back());
+  }
+  callback* c = free_callbacks_.back();
+  push(now_ + std::max(delay, duration::zero()), &scheduler::run_callback, c);  // if it throws, nothing is taken
+  free_callbacks_.pop_back();
+  c->fn = std::move(fn);
+}
+
+void scheduler::run_callback(void* context) {
+  auto& c = *static_cast<callback*>(context);
+  std::function<void()> fn = std::move(c.fn);
+  c.fn = nullptr;
+  c.owner->free_callbacks_.push_back(&c);
+  fn();
+}
+
+void scheduler::at(duration delay, void (*run)(void*), void* context) {
+  push(now_ + std::max(delay, duration::zero()), run, context);
+}
+
+void scheduler::push(time_point due, void (*run)(void*), void* context) {
+  events_.push_back(event{due, next_sequence_++, run, context});
+  std::push_heap(events_.begin(), events_.end(), later{});
 }
 
 void scheduler::forget(const detail::node_core& node) noexcept {
@@ -59,10 +84,10 @@ bool scheduler::run_until(time_point limit) {
       detail::timer* fired = timers_.pop_due(now_);
       fired->fire(*fired);
     } else {
-      std::pop_heap(events_.begin(), events_.end(), later);
-      std::function<void()> fn = std::move(events_.back().fn);
+      std::pop_heap(events_.begin(), events_.end(), later{});
+      const event next = events_.back();
       events_.pop_back();
-      fn();
+      next.run(next.context);
     }
   }
   return false;

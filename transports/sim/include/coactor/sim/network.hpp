@@ -28,8 +28,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
+#include <vector>
 
 namespace coactor::sim {
 
@@ -71,33 +71,57 @@ class network {
   static std::uint64_t link_key(std::uint32_t from, std::uint32_t to) noexcept { return (std::uint64_t{from} << 32) | to; }
   static std::uint64_t link_key(std::string_view from, std::string_view to);
 
-  void transmit(const std::shared_ptr<endpoint>& from, const peer_ref& peer, std::string_view frame);
-  struct in_flight {
-    network* net;
-    std::shared_ptr<endpoint> target;
-    std::shared_ptr<const node_identity> sender;
-    std::string bytes;
-    std::uint64_t key;
-    std::unique_ptr<trace_event> event;  ///< kept only when the trace keeps events
+  // Everything about one directed link. Created on first use and never erased, so frames in flight can
+  // point to theirs.
+  struct link_state {
+    bool cut = false;
+    bool configured = false;  ///< `settings` were set for this link; otherwise defaults_ apply
+    link_settings settings;
+    time_point free_at{};     ///< when the last frame given to this link arrives (FIFO and bandwidth)
   };
+  // A frame on its way. Pooled: a frame's bytes go into a buffer that keeps its capacity, and its arrival
+  // is scheduled as a plain function call, so a frame in flight costs no allocation once the pool is warm.
+  struct in_flight {
+    network* net = nullptr;
+    endpoint* target = nullptr;
+    const node_identity* sender = nullptr;  ///< kept alive by the sending endpoint
+    link_state* link = nullptr;
+    std::uint64_t key = 0;
+    std::string bytes;
+    std::uint64_t digest = 0;               ///< the trace's digest of `bytes`
+    int arrivals = 0;                        ///< scheduled arrivals still to come (2 for a duplicate)
+    std::unique_ptr<trace_event> event;      ///< kept only when the trace keeps events
+  };
+
+  struct route;  // where frames to one peer go (network.cpp)
+
+  void transmit(endpoint& from, const peer_ref& peer, std::string_view frame);
+  const route& route_to(endpoint& from, const peer_ref& peer);
+  void refuse(endpoint& from, const peer_ref& peer, std::string_view frame, std::string_view to_node,
+              std::uint64_t key, const link_settings& settings, const trace_event* event);
+  static void on_arrival(void* flight);
   void arrive(const in_flight& f);
+  in_flight& take_flight();
   trace_event describe(std::string_view frame, const endpoint& from, std::string_view to_node) const;
-  const link_settings& link(std::uint64_t key) const;
+  link_state& link(std::uint64_t key) { return links_[key]; }
+  const link_settings& settings_of(const link_state& l) const noexcept { return l.configured ? l.settings : defaults_; }
   duration draw_latency(const link_settings& s);
   bool chance(double p);
 
   sim::scheduler& sched_;
   sim::trace& trace_;
   link_settings defaults_;
-  std::unordered_map<std::uint64_t, link_settings> links_;
-  std::unordered_set<std::uint64_t> cut_;
-  std::unordered_map<std::uint64_t, time_point> link_free_at_;  // FIFO and bandwidth per link
+  std::unordered_map<std::uint64_t, link_state> links_;
+  std::vector<std::unique_ptr<endpoint>> endpoints_;  // every endpoint made, for the network's life
+  std::vector<std::unique_ptr<in_flight>> flights_;   // every in_flight made
+  std::vector<in_flight*> spare_flights_;             // those not in flight now
   struct text_hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::shared_ptr<endpoint>, text_hash, std::equal_to<>> by_address_;
-  std::unordered_map<std::uint64_t, std::shared_ptr<endpoint>> by_incarnation_;
+  std::unordered_map<std::string, endpoint*, text_hash, std::equal_to<>> by_address_;
+  std::unordered_map<std::uint64_t, endpoint*> by_incarnation_;
+  std::uint64_t routes_version_ = 1;  // changes whenever by_address_ or by_incarnation_ does
 };
 
 }  // namespace coactor::sim

@@ -13,8 +13,10 @@
 #include <coactor/scheduler.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 namespace coactor::sim {
@@ -32,8 +34,12 @@ class scheduler final : public coactor::scheduler {
   bool run_until(time_point limit);
 
   /// Runs `fn` at virtual time now() + `delay`. Events due at the same time run in the order they were
-  /// scheduled.
+  /// scheduled (whichever form of at() scheduled them).
   void at(duration delay, std::function<void()> fn);
+  /// The same without allocating: runs `run(context)`. The simulator's own per-frame events use it; the
+  /// caller keeps `context` alive until the event has run or the scheduler is destroyed (events still
+  /// queued then are dropped without running).
+  void at(duration delay, void (*run)(void*), void* context);
 
   /// The seeded generator: everything random in a simulation draws from it, in a fixed order.
   std::mt19937_64& random() noexcept { return random_; }
@@ -56,20 +62,35 @@ class scheduler final : public coactor::scheduler {
   bool on_scheduler_thread() const noexcept override { return true; }
 
  private:
+  // Trivially copyable and 32 bytes, so moving one through the heap is four word copies. An event
+  // scheduled with a std::function runs run_callback() on its callback.
   struct event {
     time_point due;
     std::uint64_t sequence;
+    void (*run)(void*);
+    void* context;
+  };
+  static_assert(std::is_trivially_copyable_v<event>);
+  struct callback {
+    scheduler* owner;
     std::function<void()> fn;
   };
-  static bool later(const event& a, const event& b) noexcept {
-    return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
-  }
+  static void run_callback(void* context);
+  // A function object rather than a function, so that the heap algorithms inline it.
+  struct later {
+    bool operator()(const event& a, const event& b) const noexcept {
+      return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
+    }
+  };
+  void push(time_point due, void (*run)(void*), void* context);
 
   std::mt19937_64 random_;
   time_point now_{};
   std::vector<detail::process_base*> ready_;
   detail::timer_queue timers_;
   std::vector<event> events_;  // a min-heap on (due, sequence)
+  std::deque<callback> callbacks_;         // of events scheduled with a std::function (they never move)
+  std::vector<callback*> free_callbacks_;  // those not waiting to run
   std::uint64_t next_sequence_ = 0;
   std::uint64_t steps_ = 0;
   bool stopped_ = false;
