@@ -27,6 +27,7 @@ result<pid> pid::parse(std::string_view text) {
   constexpr std::string_view scheme = "coactor://";
   if (text.substr(0, scheme.size()) != scheme) return bad("no coactor:// scheme");
   std::string_view rest = text.substr(scheme.size());
+  if (rest == "null") return pid{};  // what to_string() writes for the null pid
   const std::size_t marker = rest.rfind("/pid/");
   if (marker == std::string_view::npos) return bad("no /pid/");
   const std::string_view address = rest.substr(0, marker);

@@ -54,12 +54,12 @@ class pid {
     return a.node_ == b.node_ && a.id_ == b.id_ && a.slot_ == b.slot_;
   }
 
-  /// The string form (see above); the address part is empty when not known.
+  /// The string form (see above; "coactor://null" for the null pid); the address part is empty when not known.
   std::string to_string() const;
   /// The string form with `address` as the node's address (what a node uses for its own pids).
   std::string to_string(std::string_view address) const;
 
-  /// Parses the string form. errc::bad_message if it is not one.
+  /// Parses the string form ("coactor://null" is the null pid). errc::bad_message if it is not one.
   static result<pid> parse(std::string_view text);
 
  private:

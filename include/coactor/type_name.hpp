@@ -217,6 +217,10 @@ struct type_name_of<std::variant<Ts...>>
 
 }  // namespace detail
 
+/// The longest wire name a frame may carry (docs/protocol.md); a longer name of a type that has a wire
+/// form is a compile-time error (set a shorter one, see the top of this file).
+inline constexpr std::size_t max_type_name_bytes = 1024;
+
 /// The wire name of T (see the top of this file).
 template <class T>
 constexpr std::string_view type_name() noexcept {

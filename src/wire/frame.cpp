@@ -121,7 +121,7 @@ result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnat
       }
     }
     if (!r.varint(f.tag, s)) return s.to_error("frame tag");
-    if (carries_message && !read_string(r, s, f.type, 1024, "type name")) return s.to_error("frame type");
+    if (carries_message && !read_string(r, s, f.type, max_type_name_bytes, "type name")) return s.to_error("frame type");
   }
   std::string_view rest;
   if (!r.raw(rest, r.remaining(), s)) return s.to_error("frame");

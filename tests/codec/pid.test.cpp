@@ -42,6 +42,10 @@ TEST_CASE("pid: the string form", "[pid]") {
         "coactor:///pid/ffffffffffffffff.ffffffff.ffffffffffffffff");
   CHECK(pid{}.to_string() == "coactor://null");
   CHECK(pid{}.to_string("somewhere:1") == "coactor://null");
+  // ...and reads back as the null pid.
+  auto null = pid::parse("coactor://null");
+  REQUIRE(null);
+  CHECK(null->is_null());
 }
 
 TEST_CASE("pid: parse reads back what to_string wrote", "[pid]") {

@@ -58,6 +58,8 @@ inline constexpr message_type message_type_of = [] {
   message_type t{type_name<T>(), sizeof(T), alignof(T),
                  std::is_trivially_destructible_v<T> ? nullptr : &destroy_value<T>, nullptr, nullptr};
   if constexpr (serializable<T>) {
+    static_assert(type_name<T>().size() <= max_type_name_bytes,
+                  "this type's wire name is longer than a frame allows: give it a shorter one (type_name.hpp)");
     t.encode = &encode_value<T>;
     t.decode = &decode_value<T>;
   }
