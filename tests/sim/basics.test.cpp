@@ -18,6 +18,21 @@ process echo(context self) {
   }
 }
 
+// Node "a" with "process1" (echo); nodes "b" and "c" with three processes each, making `requests`
+// requests to it one after the other (50 ms timeout each).
+void add_echo_and_requesters(sim::cluster& c, int requests) {
+  c.add_node("a", [](node& n) { REQUIRE(n.register_name("process1", n.spawn(echo))); });
+  for (const char* name : {"b", "c"}) {
+    c.add_node(name, [requests](node& n) {
+      for (int k = 0; k < 3; ++k)
+        n.spawn([requests](context self) -> process {
+          process_name target{"a", "process1"};
+          for (int i = 0; i < requests; ++i) static_cast<void>(co_await self.request(target, i, 50ms));
+        });
+    });
+  }
+}
+
 }  // namespace sim_basics
 
 TEST_CASE("sim: request across nodes on virtual time", "[sim]") {
@@ -94,16 +109,7 @@ TEST_CASE("sim: a crashed node's pids are dead after restart, a new incarnation 
 TEST_CASE("sim: the same seed replays the same trace, another seed differs", "[sim][determinism]") {
   auto run = [](std::uint64_t seed) {
     sim::cluster c(seed, {.link = {.latency_min = 1ms, .latency_max = 20ms, .drop = 0.1}});
-    c.add_node("a", [](node& n) { REQUIRE(n.register_name("process1", n.spawn(sim_basics::echo))); });
-    for (const char* name : {"b", "c"}) {
-      c.add_node(name, [](node& n) {
-        for (int k = 0; k < 3; ++k)
-          n.spawn([](context self) -> process {
-            process_name target{"a", "process1"};
-            for (int i = 0; i < 10; ++i) static_cast<void>(co_await self.request(target, i, 50ms));
-          });
-      });
-    }
+    sim_basics::add_echo_and_requesters(c, 10);
     c.run_until_idle();
     return c.trace_hash();
   };
@@ -124,16 +130,7 @@ TEST_CASE("sim: a hash-only trace replays too, and the run is the one a kept tra
   auto run = [](std::uint64_t seed, bool keep) {
     sim::cluster c(seed, {.link = {.latency_min = 1ms, .latency_max = 20ms, .drop = 0.05, .duplicate = 0.1},
                           .keep_trace = keep});
-    c.add_node("a", [](node& n) { REQUIRE(n.register_name("process1", n.spawn(sim_basics::echo))); });
-    for (const char* name : {"b", "c"}) {
-      c.add_node(name, [](node& n) {
-        for (int k = 0; k < 3; ++k)
-          n.spawn([](context self) -> process {
-            process_name target{"a", "process1"};
-            for (int i = 0; i < 20; ++i) static_cast<void>(co_await self.request(target, i, 50ms));
-          });
-      });
-    }
+    sim_basics::add_echo_and_requesters(c, 20);
     c.scheduler().at(30ms, [&] { c.partition("a", "b"); });  // cuts frames in flight too
     c.scheduler().at(90ms, [&] { c.heal("a", "b"); });
     c.scheduler().at(150ms, [&] { c.crash("a"); });          // frames to it are refused meanwhile
