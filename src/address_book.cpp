@@ -24,6 +24,7 @@ struct book {
   std::unordered_map<std::string, std::uint32_t> index;
   std::array<std::atomic<stored*>, chunk_count> chunks{};  // chunk i holds indices [i*1024, i*1024+1024)
   std::atomic<std::uint32_t> size{1};                      // index 0 is "no address"
+  std::size_t text_bytes = 0;                              // of all entered addresses (under `mutex`)
 };
 
 book& the_book() {
@@ -41,7 +42,8 @@ std::uint32_t intern_locked(std::string_view address) {
   std::lock_guard lock(b.mutex);
   if (auto it = b.index.find(std::string(address)); it != b.index.end()) return it->second;
   const std::uint32_t i = b.size.load(std::memory_order_relaxed);
-  if (i >= capacity) return 0;
+  if (i >= capacity || address.size() > max_text_bytes - b.text_bytes) return 0;
+  b.text_bytes += address.size();
   stored* chunk = b.chunks[i / chunk_size].load(std::memory_order_relaxed);
   if (!chunk) {
     chunk = new stored[chunk_size];

@@ -2,9 +2,10 @@
 //
 // A pid of a remote process names its node by a small index into this process-wide book instead of
 // carrying the address text, so that pids stay small trivially copyable values. Addresses are interned
-// once and never removed; the book holds at most `capacity` of them, after which intern() fails (a peer
-// cannot make a node grow it without bound). An entered address never moves, so views of it stay valid
-// for the life of the process.
+// once and never removed; the book holds at most `capacity` of them and `max_text_bytes` of their text,
+// after which intern() fails: pids from peers fill it, and a hostile peer must not be able to make a
+// node spend more than a few tens of MiB on it. An entered address never moves, so views of it stay
+// valid for the life of the process.
 //
 // Every pid in a message from another node is interned when it is decoded, and every remote pid is
 // looked up when it is encoded; nearly always it is the same address as the time before on that thread
@@ -19,7 +20,8 @@
 
 namespace coactor::detail::address_book {
 
-inline constexpr std::uint32_t capacity = 1u << 20;
+inline constexpr std::uint32_t capacity = 1u << 16;         ///< distinct addresses (index 0 is none)
+inline constexpr std::size_t max_text_bytes = std::size_t{8} << 20;  ///< of address text in all
 
 /// An entered address as the book holds it.
 struct entry {
