@@ -142,8 +142,8 @@ bool connection::write_batch() {
     return written(ec, n);
   }
   asio::async_write(socket_, asio::buffer(inflight_) + n,
-                    asio::bind_executor(strand_, [self = shared_from_this(), n](const std::error_code& ec, std::size_t m) {
-                      if (self->written(ec, n + m)) self->write_next();
+                    asio::bind_executor(strand_, [self = shared_from_this(), n](const std::error_code& e, std::size_t m) {
+                      if (self->written(e, n + m)) self->write_next();
                     }));
   return false;
 }
