@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   node.register_name("logger", node.spawn(logger)).value();
   std::cout << "listening on " << *address << std::endl;
   std::thread stopper = example::stop_on_signal(node);
-  node.run();
+  node.run();  // until a signal stops it
   stopper.join();
+  std::cout << "logger_node stopped" << std::endl;
 }

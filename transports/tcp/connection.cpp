@@ -136,11 +136,8 @@ bool connection::write_batch() {
   // (the socket is non-blocking). What does not fit goes out asynchronously.
   std::error_code ec;
   const std::size_t n = socket_.write_some(asio::buffer(inflight_), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    ec.clear();
-  } else if (ec || n == inflight_.size()) {
-    return written(ec, n);
-  }
+  const bool no_room = ec == asio::error::would_block || ec == asio::error::try_again;
+  if (!no_room && (ec || n == inflight_.size())) return written(ec, n);
   asio::async_write(socket_, asio::buffer(inflight_) + n,
                     asio::bind_executor(strand_, [self = shared_from_this(), n](const std::error_code& e, std::size_t m) {
                       if (self->written(e, n + m)) self->write_next();
