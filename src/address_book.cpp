@@ -1,10 +1,12 @@
 #include <coactor/detail/address_book.hpp>
+#include <coactor/detail/siphash.hpp>
 #include <coactor/detail/utf8.hpp>
 
 #include <array>
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <string>
 #include <unordered_map>
 
@@ -19,9 +21,20 @@ struct stored {
   bool utf8 = false;
 };
 
+// The index's hash: keyed SipHash with a secret drawn at start, because peers choose the addresses
+// (std::hash has a fixed seed: a peer could send thousands of addresses that all collide).
+struct keyed_hash {
+  siphash_key key;
+  keyed_hash() {
+    std::random_device device;
+    key = {(std::uint64_t{device()} << 32) | device(), (std::uint64_t{device()} << 32) | device()};
+  }
+  std::size_t operator()(const std::string& s) const noexcept { return siphash24(key, std::string_view(s)); }
+};
+
 struct book {
   std::mutex mutex;  // guards `index` and appends
-  std::unordered_map<std::string, std::uint32_t> index;
+  std::unordered_map<std::string, std::uint32_t, keyed_hash> index;
   std::array<std::atomic<stored*>, chunk_count> chunks{};  // chunk i holds indices [i*1024, i*1024+1024)
   std::atomic<std::uint32_t> size{1};                      // index 0 is "no address"
   std::size_t text_bytes = 0;                              // of all entered addresses (under `mutex`)

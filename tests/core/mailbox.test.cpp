@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -107,4 +109,9 @@ TEST_CASE("siphash-2-4 matches the reference vector", "[pid]") {
   // Key 00 01 .. 0f, message 00 01 .. 07: the 8-byte vector of the SipHash paper's reference code.
   detail::siphash_key key{0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
   CHECK(detail::siphash24(key, 0x0706050403020100ull) == 0x93f5f5799a932462ull);
+  // Of byte strings: the empty one, the same 8 bytes, and the paper's 15-byte example (a tail block).
+  const std::string bytes("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e", 15);
+  CHECK(detail::siphash24(key, std::string_view()) == 0x726fdb47dd0e0e31ull);
+  CHECK(detail::siphash24(key, std::string_view(bytes.data(), 8)) == 0x93f5f5799a932462ull);
+  CHECK(detail::siphash24(key, std::string_view(bytes.data(), 15)) == 0xa129ca6149be45e5ull);
 }
