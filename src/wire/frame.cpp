@@ -59,8 +59,7 @@ result<void> check_preamble(std::string_view in) {
 
 result<std::size_t> frame_size(std::string_view in, const frame_limits& limits) {
   if (in.size() < length_bytes) return std::size_t{0};
-  std::uint32_t length = 0;
-  for (int i = 0; i < 4; ++i) length |= std::uint32_t{static_cast<unsigned char>(in[i])} << (8 * i);
+  const std::uint32_t length = length_field(in);
   if (length < 4) return error(errc::bad_message, "frame of " + std::to_string(length) + " bytes is too short");
   if (length > limits.max_frame_bytes)
     return error(errc::too_large, "frame of " + std::to_string(length) + " bytes exceeds the limit of " +
@@ -72,8 +71,7 @@ result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnat
   header_state hs;
   detail::codec_state& s = hs.state;
   if (in.size() < length_bytes + 4) return error(errc::bad_message, "frame too short");
-  std::uint32_t length = 0;
-  for (int i = 0; i < 4; ++i) length |= std::uint32_t{static_cast<unsigned char>(in[i])} << (8 * i);
+  const std::uint32_t length = length_field(in);
   if (length != in.size() - length_bytes)
     return error(errc::bad_message, "frame length field of " + std::to_string(length) + " bytes does not match the " +
                                         std::to_string(in.size() - length_bytes) + " bytes given");

@@ -6,6 +6,8 @@
 #include <coactor/detail/address_book.hpp>
 #include <coactor/pid.hpp>
 
+#include "pid_bytes.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -31,20 +33,7 @@ using namespace coactor;
 using namespace address_book_test;
 namespace book = coactor::detail::address_book;
 
-namespace {
-
-/// The bytes of a one_pid message carrying a remote pid with this address (see binary.hpp).
-std::string pid_message(std::string_view address) {
-  std::string m = "\x01";                                  // field count
-  m += std::string("\x07\0\0\0\0\0\0\0", 8);               // node incarnation 7
-  m += std::string("\x09\0\0\0\0\0\0\0", 8);               // id 9
-  m += '\x02';                                             // slot 2
-  m += static_cast<char>(address.size());                  // (all addresses here are < 128 bytes)
-  m += address;
-  return m;
-}
-
-}  // namespace
+using codec_test::pid_message;
 
 TEST_CASE("address book: an address keeps its index, asked again or after others", "[codec][address_book]") {
   const std::uint32_t a = book::intern("book-test-a:1");

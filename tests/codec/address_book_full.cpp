@@ -8,6 +8,8 @@
 #include <coactor/detail/address_book.hpp>
 #include <coactor/pid.hpp>
 
+#include "pid_bytes.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -21,24 +23,9 @@ struct one_pid {
 
 using namespace coactor;
 namespace book = coactor::detail::address_book;
+using codec_test::pid_message;
 
 namespace {
-
-/// The bytes of a one_pid message carrying a remote pid with this address (see binary.hpp).
-std::string pid_message(std::string_view address) {
-  std::string m = "\x01";                     // field count
-  m += std::string("\x07\0\0\0\0\0\0\0", 8);  // node incarnation 7
-  m += std::string("\x09\0\0\0\0\0\0\0", 8);  // id 9
-  m += '\x02';                                // slot 2
-  std::uint64_t n = address.size();           // varint length
-  while (n >= 0x80) {
-    m += static_cast<char>(n | 0x80);
-    n >>= 7;
-  }
-  m += static_cast<char>(n);
-  m += address;
-  return m;
-}
 
 std::string address_number(std::size_t i, std::size_t length) {
   std::string a = "h" + std::to_string(i) + ":1";

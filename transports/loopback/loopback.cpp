@@ -12,10 +12,7 @@ namespace {
 
 // The size of the complete frame at the start of `bytes` (its length field included).
 std::size_t frame_size_at(std::string_view bytes) noexcept {
-  std::size_t length = 0;
-  for (std::size_t i = 0; i < wire::length_bytes; ++i)
-    length |= std::size_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
-  return length + wire::length_bytes;
+  return std::size_t{wire::length_field(bytes)} + wire::length_bytes;
 }
 
 }  // namespace

@@ -6,10 +6,7 @@
 namespace coactor::tcp {
 
 std::size_t frame_queue::size_of(std::string_view bytes) noexcept {
-  std::size_t length = 0;
-  for (std::size_t i = 0; i < wire::length_bytes; ++i)
-    length |= std::size_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
-  return length + wire::length_bytes;
+  return std::size_t{wire::length_field(bytes)} + wire::length_bytes;
 }
 
 std::size_t frame_queue::count(std::string_view bytes, std::size_t* complete_bytes) noexcept {

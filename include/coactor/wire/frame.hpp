@@ -37,6 +37,15 @@ inline constexpr char magic[4] = {'C', 'o', 'A', 'c'};
 inline constexpr std::size_t preamble_bytes = 8;
 inline constexpr std::size_t length_bytes = 4;
 
+/// The length field at the start of `bytes` (which holds at least length_bytes): the size of the frame
+/// that follows it. Unchecked: frame_size() checks it against the limits.
+inline std::uint32_t length_field(std::string_view bytes) noexcept {
+  std::uint32_t length = 0;
+  for (std::size_t i = 0; i < length_bytes; ++i)
+    length |= std::uint32_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+  return length;
+}
+
 enum class frame_kind : std::uint8_t {
   hello = 1,    ///< handshake (handshake.hpp)
   message = 2,  ///< a plain send
