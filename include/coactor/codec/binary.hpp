@@ -148,23 +148,23 @@ class buffered_writer {
   /// memcpy, with the short copies (most strings of a message: names, addresses) done inline with two
   /// overlapping loads and stores, rather than by a call into the C library.
   static void copy(char* to, const char* from, std::size_t n) noexcept {
-    if (n > 16) {
+    if (n > 16)
       std::memcpy(to, from, n);
-    } else if (n >= 8) {
-      std::uint64_t head, tail;
-      std::memcpy(&head, from, 8);
-      std::memcpy(&tail, from + n - 8, 8);
-      std::memcpy(to, &head, 8);
-      std::memcpy(to + n - 8, &tail, 8);
-    } else if (n >= 4) {
-      std::uint32_t head, tail;
-      std::memcpy(&head, from, 4);
-      std::memcpy(&tail, from + n - 4, 4);
-      std::memcpy(to, &head, 4);
-      std::memcpy(to + n - 4, &tail, 4);
-    } else {
+    else if (n >= 8)
+      copy_ends<std::uint64_t>(to, from, n);
+    else if (n >= 4)
+      copy_ends<std::uint32_t>(to, from, n);
+    else
       for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
-    }
+  }
+  /// Copies `n` bytes, sizeof(Word) <= n <= 2 * sizeof(Word), as a first and a last word (overlapping).
+  template <class Word>
+  static void copy_ends(char* to, const char* from, std::size_t n) noexcept {
+    Word head, tail;
+    std::memcpy(&head, from, sizeof(Word));
+    std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
+    std::memcpy(to, &head, sizeof(Word));
+    std::memcpy(to + n - sizeof(Word), &tail, sizeof(Word));
   }
 
   std::string& out_;
