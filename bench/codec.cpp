@@ -75,7 +75,7 @@ using namespace coactor;
 template <class T>
 nlohmann::json to_document(const T& v) {
   if constexpr (std::is_same_v<T, pid>) {
-    return nlohmann::json::array({v.node(), v.id(), v.slot(), v.address()});
+    return nlohmann::json::array({v.incarnation(), v.id(), v.slot(), v.address()});
   } else if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, std::string>) {
     return v;
   } else if constexpr (detail::is_vector<T>::value) {

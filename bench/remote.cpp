@@ -108,7 +108,7 @@ int serve(const std::string& transport, const std::string& codec) {
   if (!address) return 1;
   n.on_error({});
   start_server(n);
-  std::printf("%s\n", address->c_str());
+  std::printf("%s\n", address->to_string().c_str());
   std::fflush(stdout);
   n.run();  // until killed
   return 0;
@@ -224,7 +224,7 @@ figure run_coactor(const char* self_path, const std::string& transport, const st
   if (transport == "loopback") {
     server_node = std::make_unique<coactor::node>(coactor::node_options{
         .name = "bench-server", .threads = 1, .transport = make_transport(transport, net), .format = codec_named(codec)});
-    address = server_node->listen("server:0").value();
+    address = server_node->listen("server:0").value().to_string();
     start_server(*server_node);
     server_thread = std::make_unique<std::thread>([&] { server_node->run(); });
   } else {

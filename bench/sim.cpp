@@ -36,8 +36,7 @@ process server(context self) {
 process client(context self, long requests) {
   process_name target{"server", "server"};
   for (long i = 0; i < requests; ++i) {
-    work w{i, "0123456789abcdef"};
-    auto r = co_await self.request<std::int64_t>(target, std::move(w), 10s);
+    auto r = co_await self.request<std::int64_t>(target, coactor::make<work>(i, "0123456789abcdef"), 10s);
     if (!r || *r != i + 1) std::abort();
   }
 }

@@ -1,9 +1,11 @@
 # The install test (a ctest test, see tests/CMakeLists.txt): installs the build tree into a fresh prefix
-# with `cmake --install`, then configures, builds and runs tests/install/consumer, a separate project
-# that finds the library with find_package(coactor) and uses coactor::coactor, as a user's project would.
+# with `cmake --install`, then builds and runs a user's project against it, as docs/building.md tells
+# users to: its CMakeLists.txt is the ```cmake block of docs/building.md, word for word, and its main.cpp
+# is tests/install/consumer/main.cpp. The consumer is compiled with the build's compiler and flags
+# (sanitizers included) plus -Wall -Wextra -Wpedantic -Werror, once unoptimized and once at -O3, so that
+# coactor's headers give a user no warning either way.
 #   cmake -DBUILD_DIR=<build tree> -DSOURCE_DIR=<project root> -DWORK_DIR=<scratch dir> -DCONFIG=<config>
 #         -DGENERATOR=<generator> -DCXX=<compiler> "-DCXX_FLAGS=<flags>" -P CoactorInstallTest.cmake
-# The consumer is built with the same compiler and flags (sanitizers included) as the tree under test.
 foreach(var BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CXX)
   if(NOT ${var})
     message(FATAL_ERROR "CoactorInstallTest.cmake: -D${var}=... is required")
@@ -20,7 +22,7 @@ function(run what)
 endfunction()
 
 set(prefix ${WORK_DIR}/prefix)
-set(consumer_build ${WORK_DIR}/consumer-build)
+set(consumer_source ${WORK_DIR}/consumer)
 file(REMOVE_RECURSE ${WORK_DIR})
 
 set(config_arg "")
@@ -32,21 +34,41 @@ if(NOT EXISTS ${prefix}/include/coactor/coactor.hpp)
   message(FATAL_ERROR "the install put no include/coactor/coactor.hpp into ${prefix}")
 endif()
 
-run("configure the consumer"
-  ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${consumer_build} -G ${GENERATOR}
-  -DCMAKE_BUILD_TYPE=${CONFIG} -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
-  -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
-# It must have found the installed package, not some other copy.
-file(STRINGS ${consumer_build}/CMakeCache.txt found REGEX "^coactor_DIR:")
-string(FIND "${found}" "${prefix}/" at)
-if(NOT at GREATER -1)
-  message(FATAL_ERROR "the consumer found coactor elsewhere than in ${prefix}: ${found}")
+# The consumer's CMakeLists.txt: the one ```cmake block of docs/building.md.
+file(READ ${SOURCE_DIR}/docs/building.md doc)
+string(REGEX MATCHALL "\n```cmake\n[^`]*```" blocks "${doc}")
+list(LENGTH blocks count)
+if(NOT count EQUAL 1)
+  message(FATAL_ERROR "docs/building.md must have exactly one ```cmake block (the consumer project); it has ${count}")
 endif()
+string(REGEX REPLACE "^\n```cmake\n" "" lists "${blocks}")
+string(REGEX REPLACE "```$" "" lists "${lists}")
+file(WRITE ${consumer_source}/CMakeLists.txt "${lists}")
+file(COPY ${SOURCE_DIR}/tests/install/consumer/main.cpp DESTINATION ${consumer_source})
+message("-- the consumer's CMakeLists.txt (from docs/building.md):\n${lists}")
 
-run("build the consumer" ${CMAKE_COMMAND} --build ${consumer_build} ${config_arg})
-set(program ${consumer_build}/consumer)
-if(NOT EXISTS ${program})  # multi-config generators put it in a folder per configuration
-  set(program ${consumer_build}/${CONFIG}/consumer)
-endif()
-run("run the consumer" ${program})
-message("${output}")
+set(strict "-Wall -Wextra -Wpedantic -Werror")
+set(configs ${CONFIG} Release)
+list(REMOVE_DUPLICATES configs)
+foreach(config IN LISTS configs)
+  set(consumer_build ${WORK_DIR}/build-${config})
+  run("configure the consumer (${config})"
+    ${CMAKE_COMMAND} -S ${consumer_source} -B ${consumer_build} -G ${GENERATOR}
+    -DCMAKE_BUILD_TYPE=${config} -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS} ${strict}"
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+  message("${output}")
+  # It must have found the installed package, not some other copy.
+  file(STRINGS ${consumer_build}/CMakeCache.txt found REGEX "^coactor_DIR:")
+  string(FIND "${found}" "${prefix}/" at)
+  if(NOT at GREATER -1)
+    message(FATAL_ERROR "the consumer found coactor elsewhere than in ${prefix}: ${found}")
+  endif()
+
+  run("build the consumer (${config}, ${strict})" ${CMAKE_COMMAND} --build ${consumer_build} --config ${config})
+  set(program ${consumer_build}/my_app)
+  if(NOT EXISTS ${program})  # multi-config generators put it in a folder per configuration
+    set(program ${consumer_build}/${config}/my_app)
+  endif()
+  run("run the consumer (${config})" ${program})
+  message("${output}")
+endforeach()

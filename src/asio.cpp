@@ -1,5 +1,11 @@
+// What needs Asio in the core: io_context() for processes (asio.hpp), and node::stop_on_signals.
 #include <coactor/asio.hpp>
 #include <coactor/node.hpp>
+
+#include <asio/signal_set.hpp>
+
+#include <csignal>
+#include <memory>
 
 namespace coactor {
 
@@ -7,6 +13,24 @@ asio::io_context& io_context(const context& self) {
   auto* pool = dynamic_cast<thread_pool*>(&self.control_block().node.scheduler());
   if (!pool) throw bad_access("coactor::io_context(): this process does not run on a thread_pool");
   return pool->io_context();
+}
+
+result<void> node::stop_on_signals() {
+  auto* pool = own_pool_ ? own_pool_.get() : dynamic_cast<thread_pool*>(sched_);
+  if (!pool) return error(errc::not_local, "stop_on_signals: this node does not run on a thread_pool");
+  // asio::signal_set catches the signals through its own handler (sigaction) and completes the wait
+  // on a worker of the pool, so no thread needs the signals blocked or must wait for them.
+  auto signals = std::make_shared<asio::signal_set>(pool->io_context(), SIGINT, SIGTERM);
+  signals->async_wait([this, watch = std::weak_ptr<asio::signal_set>(signals)](const std::error_code& ec, int) {
+    if (ec) return;  // cancelled: the node is going away (do not touch it)
+    if (auto s = watch.lock()) {
+      std::error_code ignored;
+      s->clear(ignored);  // the default action again: a second Ctrl-C ends a program stuck in shutdown
+    }
+    stop();
+  });
+  signals_ = std::move(signals);
+  return {};
 }
 
 }  // namespace coactor

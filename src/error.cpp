@@ -26,6 +26,7 @@ class category final : public std::error_category {
       case errc::exception: return "process ended with an exception";
       case errc::unread_messages: return "process ended with unread messages";
       case errc::not_serializable: return "message type has no wire form";
+      case errc::rejected: return "request rejected";
     }
     return "unknown coactor error " + std::to_string(code);
   }

@@ -42,7 +42,8 @@ node::node(coactor::scheduler* s, node_options options) {
   const std::uint64_t incarnation = options.incarnation ? options.incarnation : random_u64();
   detail::siphash_key key{options.pid_key[0], options.pid_key[1]};
   if (key.k0 == 0 && key.k1 == 0) key = {random_u64(), random_u64()};
-  core_ = std::make_unique<detail::node_core>(*this, *sched_, std::move(options.name), incarnation, key);
+  core_ = std::make_unique<detail::node_core>(*this, *sched_, std::move(options.name), incarnation, key,
+                                              options.flush_timeout, own_pool_ != nullptr, options.tracer);
   if (options.transport) core_->attach_transport(std::move(options.transport), options.format, options.limits);
 }
 
@@ -58,20 +59,24 @@ namespace detail {
 void process_exit(process_base& p, std::exception_ptr failure) noexcept { p.node.exit(p, std::move(failure)); }
 
 node_core::node_core(coactor::node& owner, coactor::scheduler& s, std::string name, std::uint64_t incarnation,
-                     siphash_key pid_key)
+                     siphash_key pid_key, duration flush_timeout, bool owns_scheduler, tracer* t)
     : owner_(owner),
       sched_(s),
       name_(std::move(name)),
       incarnation_(incarnation),
       pid_key_(pid_key),
       concurrent_(!s.single_threaded()),
-      table_(concurrent_) {
+      table_(concurrent_),
+      tracer_(t),
+      flush_timeout_(flush_timeout),
+      owns_scheduler_(owns_scheduler) {
   std::string node_name = name_;
   hook_ = std::make_shared<const error_hook>(
       [node_name](const error& e, const pid& who) { print_report(node_name, e, who); });
 }
 
 node_core::~node_core() {
+  if (flush_armed_.load()) sched_.disarm(flush_timer_);
   shutdown_transport();
   destroy_all();
 }
@@ -80,16 +85,43 @@ void node_core::attach_transport(std::unique_ptr<transport> t, codec format, con
   router_ = std::make_unique<router>(*this, std::move(t), format, limits);
 }
 
-result<std::string> node_core::listen(std::string_view address) {
+result<node_address> node_core::listen(std::string_view address) {
   if (!router_) return error(errc::unreachable, "this node has no transport (node_options::transport)");
   auto bound = router_->listen(address);
   // Pids spawned from now on carry the address, so that other nodes in this OS process can route to
   // them even when they are handed over directly rather than inside a message.
-  if (bound) address_index_.store(address_book::intern(*bound), std::memory_order_relaxed);
+  if (bound) address_index_.store(address_book::intern(router_->identity().address), std::memory_order_relaxed);
   return bound;
 }
 
 std::string node_core::address() const { return router_ ? router_->identity().address : std::string(); }
+
+node_address node_core::bound_address() const {
+  auto parsed = node_address::parse(address());  // what the transport's node_address::to_string() wrote
+  return parsed ? std::move(*parsed) : node_address{};
+}
+
+void node_core::idle_if_no_process() noexcept {
+  if (live_.load(std::memory_order_relaxed) == 0) start_flush_deadline();
+}
+
+void node_core::start_flush_deadline() noexcept {
+  if (!router_ || !owns_scheduler_ || flush_timeout_ == duration::max() || flush_armed_.exchange(true)) return;
+  flush_timer_.deadline = sched_.now() + flush_timeout_;
+  flush_timer_.fire = &on_flush_deadline;
+  flush_timer_.context = this;
+  try {
+    sched_.arm(flush_timer_);
+  } catch (...) {
+    flush_armed_.store(false);  // out of memory: run() waits for the transport, as without a deadline
+  }
+}
+
+void node_core::on_flush_deadline(timer& t) noexcept {
+  auto& n = *static_cast<node_core*>(t.context);
+  n.flush_armed_.store(false);
+  if (n.live_.load(std::memory_order_relaxed) == 0) n.sched_.stop();  // a new process cancels the deadline
+}
 
 void node_core::shutdown_transport() noexcept {
   if (!router_) return;
@@ -171,7 +203,7 @@ void node_core::exit(process_base& p, std::exception_ptr failure) noexcept {
   }
   p.root.destroy();
   delete &p;
-  live_.fetch_sub(1, std::memory_order_relaxed);
+  if (live_.fetch_sub(1, std::memory_order_relaxed) == 1) start_flush_deadline();
   sched_.work_finished();
 }
 
@@ -202,8 +234,8 @@ void node_core::route(const pid& to, envelope* e) noexcept {
 }
 
 void node_core::route(const process_name& target, envelope* e) noexcept {
-  if (!target.node.empty() && (!router_ || target.node != router_->identity().address)) {
-    if (router_) return router_->send_to_name(target.node, target.name, e);
+  if (!target.address.empty() && (!router_ || target.address != router_->identity().address)) {
+    if (router_) return router_->send_to_name(target.address, target.name, e);
     return undeliverable(pid{}, e, error(errc::unreachable, "no transport: " + target.to_string()));
   }
   auto found = whereis(target.name);
@@ -251,9 +283,10 @@ void node_core::undeliverable(const pid& to, envelope* e, const error& why) noex
                      : e->kind == envelope_kind::failure ? "failure reply"
                                                          : "message";
   std::string type(e->type ? e->type->name : std::string_view("?"));
+  const pid who = is_local(to) ? to : e->from;  // the process of this node the report is about
   destroy(e);
   try {
-    report(error(why.code(), std::string(what) + " of type " + type + " dropped: " + why.detail()), to);
+    report(error(why.code(), std::string(what) + " of type " + type + " dropped: " + why.detail()), who);
   } catch (...) {
   }
 }
@@ -267,6 +300,18 @@ void node_core::fail_request(const pid& requester, std::uint64_t tag, const pid&
     route(requester, f);
   } catch (...) {
     // Out of memory while reporting a failure: the requester will time out instead.
+  }
+}
+
+void node_core::reply_error(const envelope* req, const pid& self, error why) noexcept {
+  if (!req) return;
+  try {
+    if (why.code().category() != error_category()) why = error(errc::rejected, why.message());
+    if (req->kind == envelope_kind::request) return fail_request(req->from, req->tag, self, std::move(why));
+    report(error(why.code(), "an error in reply to a plain message from " + req->from.to_string() + ": " + why.detail()),
+           self);
+  } catch (...) {
+    // Out of memory while building the texts: the requester will time out instead.
   }
 }
 

@@ -13,7 +13,7 @@ std::string pid::to_string() const { return to_string(address()); }
 std::string pid::to_string(std::string_view address) const {
   if (is_null()) return "coactor://null";
   char numbers[64];
-  std::snprintf(numbers, sizeof numbers, "%llx.%x.%llx", static_cast<unsigned long long>(node_), slot_,
+  std::snprintf(numbers, sizeof numbers, "%llx.%x.%llx", static_cast<unsigned long long>(incarnation_), slot_,
                 static_cast<unsigned long long>(id_));
   std::string text = "coactor://";
   text += address;
@@ -52,7 +52,7 @@ result<pid> pid::parse(std::string_view text) {
 
 namespace coactor {
 
-std::string process_name::to_string() const { return "coactor://" + node + "/name/" + name; }
+std::string process_name::to_string() const { return "coactor://" + address + "/name/" + name; }
 
 result<process_name> process_name::parse(std::string_view text) {
   constexpr std::string_view scheme = "coactor://";

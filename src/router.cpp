@@ -42,9 +42,9 @@ router::~router() = default;
 
 coactor::scheduler& router::scheduler() noexcept { return node_.scheduler(); }
 
-result<std::string> router::listen(std::string_view address) {
+result<node_address> router::listen(std::string_view address) {
   auto bound = transport_->listen(address);
-  if (bound) identity_.address = *bound;
+  if (bound) identity_.address = bound->to_string();
   return bound;
 }
 
@@ -97,7 +97,7 @@ void router::send_frame(const peer_ref& peer, const pid& to, std::string_view to
 }
 
 void router::send(const pid& to, envelope* e) noexcept {
-  send_frame(peer_ref{to.node(), to.address()}, to, {}, e);
+  send_frame(peer_ref{to.incarnation(), to.address()}, to, {}, e);
 }
 
 void router::send_to_name(std::string_view address, std::string_view name, envelope* e) noexcept {
@@ -156,7 +156,7 @@ void router::deliver(const node_identity& from, std::string_view frame) {
       to = *found;
     else
       unreachable = errc::no_such_name;
-  } else if (to.node() != identity_.incarnation) {
+  } else if (to.incarnation() != identity_.incarnation) {
     unreachable = errc::dead_process;
   }
   error why{std::error_code{}};

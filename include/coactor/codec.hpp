@@ -21,8 +21,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -54,67 +52,4 @@ struct wire_context {
 template <class T>
 concept serializable = detail::has_wire_form<T> && std::is_default_constructible_v<T>;
 
-namespace detail {
-
-/// The bookkeeping of one encode or decode: limits, depth, allocation budget, and the error as it unwinds (the
-/// field path is prepended level by level). One is made for every message, so the success path builds
-/// nothing: the texts of a failure live in a block allocated by the first fail() or at_...() call.
-class codec_state {
- public:
-  codec_state(const decode_limits& limits, const wire_context& context) noexcept
-      : limits_(limits), context_(context), budget_(limits.max_allocation) {}
-
-  const wire_context& context() const noexcept { return context_; }
-
-  /// Records a failure; returns false so that callers can `return state.fail(...)`.
-  bool fail(errc code, std::string what) {
-    failure& f = failed();
-    f.code = code;
-    f.what = std::move(what);
-    return false;
-  }
-  /// Adds a step to the path of the failure (as it unwinds, innermost first).
-  void at_field(std::string_view name) { failed().path.insert(0, "." + std::string(name)); }
-  void at_index(std::size_t i) { failed().path.insert(0, "[" + std::to_string(i) + "]"); }
-  void at_key(std::string_view key) { failed().path.insert(0, "[\"" + std::string(key) + "\"]"); }
-
-  bool enter() {
-    if (++depth_ > limits_.max_depth)
-      return fail(errc::too_large, "nested deeper than " + std::to_string(limits_.max_depth) + " levels");
-    return true;
-  }
-  void leave() noexcept { --depth_; }
-
-  /// Charges `bytes` of decoded content against the allocation budget.
-  bool charge(std::size_t bytes) {
-    if (bytes > budget_)
-      return fail(errc::too_large, "decoded content exceeds " + std::to_string(limits_.max_allocation) + " bytes");
-    budget_ -= bytes;
-    return true;
-  }
-
-  error to_error(std::string_view type) const {
-    if (!failure_) return error(errc::bad_message, std::string(type) + ": ");
-    return error(failure_->code, std::string(type) + failure_->path + ": " + failure_->what);
-  }
-
- private:
-  struct failure {
-    errc code = errc::bad_message;
-    std::string what;
-    std::string path;
-  };
-  failure& failed() {
-    if (!failure_) failure_ = std::make_unique<failure>();
-    return *failure_;
-  }
-
-  const decode_limits& limits_;
-  const wire_context& context_;
-  std::uint32_t depth_ = 0;
-  std::size_t budget_;
-  std::unique_ptr<failure> failure_;  // null until something fails
-};
-
-}  // namespace detail
 }  // namespace coactor

@@ -35,6 +35,7 @@ enum class errc : int {
   exception = 16,       ///< a process ended with an exception
   unread_messages = 17, ///< a process ended with messages still in its mailbox (they are dropped)
   not_serializable = 18,///< the message type has no wire form, so it cannot leave this node
+  rejected = 19,        ///< the process that handled a request answered it with this error (see the detail)
 };
 
 /// The `std::error_category` of `errc`, named "coactor".

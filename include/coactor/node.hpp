@@ -23,12 +23,14 @@
 #include <coactor/context.hpp>
 #include <coactor/detail/node_core.hpp>
 #include <coactor/error.hpp>
+#include <coactor/node_address.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process_name.hpp>
 #include <coactor/result.hpp>
 #include <coactor/scheduler.hpp>
 #include <coactor/transport.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +41,8 @@ namespace coactor {
 
 class thread_pool;
 
+/// How a node is made. Every member has a default, so name only those you change:
+/// `coactor::node node({.name = "server", .threads = 1, .transport = ...})`.
 struct node_options {
   /// A name for logs and for the node's identity.
   std::string name = "node";
@@ -50,12 +54,20 @@ struct node_options {
   /// The secret that process ids are derived from; all zero = draw a random one.
   std::uint64_t pid_key[2] = {0, 0};
   /// How this node reaches other nodes (transports/...); none: it talks to its own processes only.
-  std::unique_ptr<coactor::transport> transport;
+  std::unique_ptr<coactor::transport> transport = nullptr;
   /// The codec this node encodes its messages with. Frames say their codec, so nodes with different
   /// codecs talk to each other.
   codec format = codec::binary;
   /// Bounds on what decoding one incoming message may cost.
-  decode_limits limits;
+  decode_limits limits = {};
+  /// How long run() goes on, once no process is left, for the transport to deliver the frames it still
+  /// holds (being connected for or written). When the time is up run() returns; the frames still held
+  /// are reported as undeliverable (errc::stopped) when the node shuts down. The default waits as long
+  /// as the transport keeps trying (each connection attempt is bounded by its connect timeout). Applies
+  /// to a node with a thread pool of its own (on a shared scheduler, its owner decides when to stop).
+  duration flush_timeout = duration::max();
+  /// For the simulator: sees every message as it is delivered to a mailbox (detail/tracer.hpp).
+  detail::tracer* tracer = nullptr;
 };
 
 /// Counters since the node started. Each is exact once the node is idle.
@@ -96,11 +108,11 @@ class node {
     core_->route_from_outside(to, detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)));
   }
 
-  /// Sends `msg` to whatever process holds `to.name` on node `to.node`, from outside any process.
+  /// Sends `msg` to whatever process holds `to.name` on the node at `to.address`, from outside any process.
   template <class T>
   void send(const process_name& to, T&& msg) {
     detail::envelope* e = detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg));
-    if (to.node.empty() || to.node == core_->address()) {
+    if (to.address.empty() || to.address == core_->address()) {
       auto found = core_->whereis(to.name);
       if (found) return core_->route_from_outside(*found, e);
     }
@@ -109,14 +121,14 @@ class node {
   }
 
   /// Starts accepting connections from other nodes at `address` ("host:port"; port 0 picks a free
-  /// port), as the Factor post's start-node. Returns the address bound. Needs node_options::transport.
-  /// Call it before the node exchanges messages with other nodes.
-  result<std::string> listen(std::string_view address) {
+  /// port), as the Factor post's start-node. Returns the address bound (its `port` is the one picked).
+  /// Needs node_options::transport. Call it before the node exchanges messages with other nodes.
+  result<node_address> listen(std::string_view address) {
     detail::admission entry(*sched_);
     return core_->listen(address);
   }
-  /// Where this node accepts connections ("127.0.0.1:41234"); empty if it does not listen.
-  std::string address() const { return core_->address(); }
+  /// Where this node accepts connections (127.0.0.1, 41234); empty if it does not listen.
+  node_address address() const { return core_->bound_address(); }
 
   /// The string form of `p` (see pid.hpp), with this node's address for its own processes.
   std::string to_string(const pid& p) const { return p.to_string(core_->is_local(p) ? core_->address() : std::string(p.address())); }
@@ -147,15 +159,23 @@ class node {
   node_stats stats() const noexcept { return core_->stats(); }
 
   /// Runs the scheduler on the calling thread (and the pool's other workers) until stop() or until no
-  /// process is left.
-  void run() { sched_->run(); }
+  /// process is left and the transport holds no frame (see node_options::flush_timeout).
+  void run() {
+    core_->idle_if_no_process();
+    sched_->run();
+  }
   /// Makes run() return. Callable from any thread and from processes.
   void stop() noexcept { sched_->stop(); }
+
+  /// Makes run() return when the program receives SIGINT or SIGTERM (Ctrl-C, `kill`), as stop() does;
+  /// a second such signal then ends the program at once, as if this had not been called. Call it before
+  /// run(). Needs a node on a thread_pool (its own, or a shared one); errc::not_local otherwise (the
+  /// simulator). The signals are caught for the whole program while the node exists.
+  result<void> stop_on_signals();
 
   const std::string& name() const noexcept { return core_->name(); }
   std::uint64_t incarnation() const noexcept { return core_->incarnation(); }
   coactor::scheduler& scheduler() noexcept { return *sched_; }
-  detail::node_core& core() noexcept { return *core_; }
 
  private:
   node(coactor::scheduler* s, node_options options);
@@ -163,6 +183,7 @@ class node {
   std::unique_ptr<thread_pool> own_pool_;
   coactor::scheduler* sched_ = nullptr;
   std::unique_ptr<detail::node_core> core_;
+  std::shared_ptr<void> signals_;  ///< the signal watch of stop_on_signals(), if any
 };
 
 }  // namespace coactor

@@ -32,10 +32,11 @@ class pid {
   constexpr pid() noexcept = default;
   constexpr pid(std::uint64_t node_incarnation, std::uint64_t id, std::uint32_t slot,
                 std::uint32_t address_index = 0) noexcept
-      : node_(node_incarnation), id_(id), slot_(slot), address_(address_index) {}
+      : incarnation_(node_incarnation), id_(id), slot_(slot), address_(address_index) {}
 
-  /// The incarnation of the node this process runs on.
-  constexpr std::uint64_t node() const noexcept { return node_; }
+  /// The incarnation of the node this process runs on (a random number drawn at every start of that
+  /// node): it tells this life of the node from earlier and later ones.
+  constexpr std::uint64_t incarnation() const noexcept { return incarnation_; }
   /// The process id, unique within its node incarnation.
   constexpr std::uint64_t id() const noexcept { return id_; }
   /// The process's slot in its node's process table.
@@ -51,7 +52,7 @@ class pid {
 
   /// Two pids are equal when they name the same process (the address is not part of the identity).
   friend constexpr bool operator==(const pid& a, const pid& b) noexcept {
-    return a.node_ == b.node_ && a.id_ == b.id_ && a.slot_ == b.slot_;
+    return a.incarnation_ == b.incarnation_ && a.id_ == b.id_ && a.slot_ == b.slot_;
   }
 
   /// The string form (see above; "coactor://null" for the null pid); the address part is empty when not known.
@@ -63,7 +64,7 @@ class pid {
   static result<pid> parse(std::string_view text);
 
  private:
-  std::uint64_t node_ = 0;
+  std::uint64_t incarnation_ = 0;
   std::uint64_t id_ = 0;
   std::uint32_t slot_ = 0;
   std::uint32_t address_ = 0;
@@ -74,6 +75,6 @@ class pid {
 template <>
 struct std::hash<coactor::pid> {
   std::size_t operator()(const coactor::pid& p) const noexcept {
-    return static_cast<std::size_t>(p.id() ^ (p.node() * 0x9e3779b97f4a7c15ull));
+    return static_cast<std::size_t>(p.id() ^ (p.incarnation() * 0x9e3779b97f4a7c15ull));
   }
 };

@@ -11,16 +11,26 @@
 // String form: "coactor://<address>/name/<name>", e.g. "coactor://127.0.0.1:9000/name/logger".
 #pragma once
 
+#include <coactor/node_address.hpp>
 #include <coactor/result.hpp>
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace coactor {
 
 struct process_name {
-  std::string node;  ///< the node's address ("host:port"); empty: this node
-  std::string name;
+  std::string address;  ///< the node's address ("host:port", node_address::to_string()); empty: this node
+  std::string name;     ///< the registered name
+
+  process_name() = default;
+  /// `name` on the node at `address` ("" for this node).
+  process_name(std::string address, std::string name) noexcept
+      : address(std::move(address)), name(std::move(name)) {}
+  process_name(const node_address& address, std::string name) : process_name(address.to_string(), std::move(name)) {}
+  // (Constructors rather than an aggregate: g++ 12 mishandles brace-built aggregates inside co_await,
+  // and a process_name is often written right in a request.)
 
   std::string to_string() const;
   /// Parses the string form. errc::bad_message if it is not one.

@@ -19,6 +19,7 @@
 
 #include <coactor/codec.hpp>
 #include <coactor/error.hpp>
+#include <coactor/node_address.hpp>
 #include <coactor/result.hpp>
 
 #include <cstdint>
@@ -70,8 +71,8 @@ class transport {
   virtual void attach(transport_host& host) = 0;
 
   /// Starts accepting connections at `address` ("host:port"; port 0 picks a free port). Returns the
-  /// address actually bound ("127.0.0.1:41234"). errc::io with the reason if the address is in use.
-  virtual result<std::string> listen(std::string_view address) = 0;
+  /// address actually bound (127.0.0.1, 41234). errc::io with the reason if the address is in use.
+  virtual result<node_address> listen(std::string_view address) = 0;
 
   /// Queues one complete frame for `peer`. Copies the bytes; never blocks. A frame that cannot be
   /// delivered comes back through transport_host::undeliverable, never silently.

@@ -33,6 +33,7 @@
 namespace coactor {
 
 class pid;
+struct process_name;
 
 /// Customisation point: specialise with `static constexpr std::string_view value` to name a type.
 template <class T>
@@ -199,6 +200,10 @@ struct type_name_of<bytes> {
 template <>
 struct type_name_of<pid> {
   static constexpr std::string_view value = "pid";
+};
+template <>
+struct type_name_of<process_name> {
+  static constexpr std::string_view value = "process_name";
 };
 template <class T, class A>
 struct type_name_of<std::vector<T, A>> : generic_name<vector_word, T> {};

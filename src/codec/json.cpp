@@ -507,14 +507,14 @@ bool append_pid(std::string& out, const pid& p, codec_state& s) {
     return true;
   }
   const wire_context& ctx = s.context();
-  const std::string_view address = p.node() == ctx.local_incarnation ? ctx.local_address : p.address();
+  const std::string_view address = p.incarnation() == ctx.local_incarnation ? ctx.local_address : p.address();
   if (const std::size_t at = invalid_utf8_at(address); at != std::string_view::npos)
     return s.fail(errc::bad_message, "invalid UTF-8 at byte " + std::to_string(at) + " of a pid's address");
   // pid::to_string(address), without its temporary: "coactor://<address>/pid/<node>.<slot>.<id>" in hex
   out.append("\"coactor://");
   append_escaped(out, address);
   char buf[16 + 1 + 8 + 1 + 16 + 1];
-  char* o = std::to_chars(buf, buf + 16, p.node(), 16).ptr;  // cannot fail: 64 bits are 16 hex digits
+  char* o = std::to_chars(buf, buf + 16, p.incarnation(), 16).ptr;  // cannot fail: 64 bits are 16 hex digits
   *o++ = '.';
   o = std::to_chars(o, o + 8, p.slot(), 16).ptr;
   *o++ = '.';
@@ -671,7 +671,16 @@ bool read_pid(json_value v, pid& out, codec_state& s) {
   result<pid> parsed = pid::parse(text);
   if (!parsed) return s.fail(errc::bad_message, parsed.error().detail());
   const pid p = *parsed;
-  out = p.node() == s.context().local_incarnation ? pid(p.node(), p.id(), p.slot()) : p;
+  out = p.incarnation() == s.context().local_incarnation ? pid(p.incarnation(), p.id(), p.slot()) : p;
+  return true;
+}
+
+bool read_process_name(json_value v, process_name& out, codec_state& s) {
+  if (v.kind() != json_kind::string) return type_mismatch(v, "a process name (string)", s);
+  result<process_name> parsed = process_name::parse(v.as_string());
+  if (!parsed)
+    return s.fail(errc::bad_message, "not a process name (coactor://<address>/name/<name>): \"" + shorten(v.as_string()) + "\"");
+  out = std::move(*parsed);
   return true;
 }
 

@@ -183,17 +183,17 @@ class raw_appender {
 void write_envelope_fields(std::string& out, const pid& to, std::string_view to_name, const pid& from,
                            std::uint64_t tag, std::string_view type, const wire_context& ctx, bool with_type) {
   const std::string_view address =
-      from.is_null() || from.node() == ctx.local_incarnation ? std::string_view{} : from.address();
+      from.is_null() || from.incarnation() == ctx.local_incarnation ? std::string_view{} : from.address();
   // The largest the fields can be: each varint at most 10 bytes.
   raw_appender w(out, 10 + to_name.size() + 16 + 10 + 16 + 10 + 10 + address.size() + 10 + 10 + type.size());
   if (!to_name.empty()) {
     w.text(to_name);
   } else {
-    w.fixed64(to.node());
+    w.fixed64(to.incarnation());
     w.fixed64(to.id());
     w.varint(to.slot());
   }
-  w.fixed64(from.node());
+  w.fixed64(from.incarnation());
   if (!from.is_null()) {
     w.fixed64(from.id());
     w.varint(from.slot());

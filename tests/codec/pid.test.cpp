@@ -60,7 +60,7 @@ TEST_CASE("pid: parse reads back what to_string wrote", "[pid]") {
     INFO(p.to_string());
     const pid back = parsed(p.to_string());
     CHECK(back == p);
-    CHECK(back.node() == p.node());
+    CHECK(back.incarnation() == p.incarnation());
     CHECK(back.id() == p.id());
     CHECK(back.slot() == p.slot());
     CHECK(back.address() == p.address());
@@ -69,7 +69,7 @@ TEST_CASE("pid: parse reads back what to_string wrote", "[pid]") {
   }
   // Upper-case hexadecimal and leading zeros are read too.
   const pid upper = parsed("coactor://h:1/pid/00000000000000AB.0C.DEF");
-  CHECK(upper.node() == 0xab);
+  CHECK(upper.incarnation() == 0xab);
   CHECK(upper.slot() == 0x0c);
   CHECK(upper.id() == 0xdef);
   CHECK(upper.address() == "h:1");
@@ -126,7 +126,7 @@ TEST_CASE("process_name: string form and parse", "[pid][process_name]") {
   // The first "/name/" separates: the name may contain more.
   auto nested = process_name::parse("coactor://h:1/name/a/name/b");
   REQUIRE(nested);
-  CHECK(nested->node == "h:1");
+  CHECK(nested->address == "h:1");
   CHECK(nested->name == "a/name/b");
   CHECK(process_name::parse(nested->to_string())->name == "a/name/b");
   CHECK(*process_name::parse("coactor://h:1/name/ünï") == process_name{"h:1", "ünï"});

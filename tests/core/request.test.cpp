@@ -141,9 +141,9 @@ TEST_CASE("a request to a dead process fails with errc::dead_process, long befor
     dead_failed = !r && r.error() == errc::dead_process;
     if (!r) detail = r.error().message();
     // A pid of this node that never existed, and one of a node that is not known at all.
-    auto made_up = co_await self.request<int>(pid(self.pid().node(), 12345, 3), 1, 10s);
+    auto made_up = co_await self.request<int>(pid(self.pid().incarnation(), 12345, 3), 1, 10s);
     made_up_failed = !made_up && made_up.error() == errc::dead_process;
-    auto remote = co_await self.request(pid(self.pid().node() + 1, 12345, 0), 1, 10s);
+    auto remote = co_await self.request(pid(self.pid().incarnation() + 1, 12345, 0), 1, 10s);
     remote_failed = !remote && remote.error() == errc::unreachable;
     elapsed_ms = ms_since(start);
   });

@@ -25,7 +25,7 @@ class counting_transport final : public transport, private transport_host {
     host_ = &host;
     inner_->attach(*this);
   }
-  result<std::string> listen(std::string_view address) override { return inner_->listen(address); }
+  result<node_address> listen(std::string_view address) override { return inner_->listen(address); }
   void send(const peer_ref& peer, std::string_view frame) override {
     counts_->sent.fetch_add(1);
     inner_->send(peer, frame);
@@ -67,8 +67,7 @@ TEMPLATE_TEST_CASE("a decorator transport counts the frames of the transport it 
   std::optional<error> lost;
   client->spawn([&, name](context self) -> process {
     for (int i = 0; i < 10; ++i) {
-      ping msg{i, "counted", pid{}};
-      if (auto r = co_await self.request<std::string>(name, std::move(msg), 10s)) ++answered;
+      if (auto r = co_await self.request<std::string>(name, coactor::make<ping>(i, "counted", pid{}), 10s)) ++answered;
     }
     for (int i = 0; i < 5; ++i) self.send(name, seq{i});
     const process_name nowhere{closed_address(), "server"};

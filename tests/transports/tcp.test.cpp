@@ -21,7 +21,9 @@ TEMPLATE_TEST_CASE("tcp: listen picks a free port, a port in use is errc::io", "
   const std::string address = a.listen();
   CHECK(address.rfind("127.0.0.1:", 0) == 0);
   CHECK(port_of(address) != 0);
-  CHECK(a->address() == address);
+  CHECK(a->address().to_string() == address);
+  CHECK(a->address().host == "127.0.0.1");
+  CHECK(a->address().port == port_of(address));
 
   test_node b("b", TestType::make());
   auto taken = b->listen(address);
@@ -35,7 +37,7 @@ TEMPLATE_TEST_CASE("tcp: listen picks a free port, a port in use is errc::io", "
 
   test_node c("c", TestType::make());  // IPv6 loopback, bracketed
   auto v6 = c->listen("[::1]:0");
-  if (v6) CHECK(v6->rfind("[::1]:", 0) == 0);  // (a machine without IPv6 fails here; not an error of ours)
+  if (v6) CHECK((v6->host == "::1" && v6->to_string().rfind("[::1]:", 0) == 0));  // (a machine without IPv6 fails here; not an error of ours)
 }
 
 TEMPLATE_TEST_CASE("tcp: a one-way message from a client that ends at once is still flushed", "[tcp]", pooled, per_message) {
@@ -97,8 +99,7 @@ TEMPLATE_TEST_CASE("tcp: request/reply, and a pid inside a message is replied to
   std::string reply;
   int pong_n = 0;
   client->spawn([&, name](context self) -> process {
-    ping msg{41, "hi", self.pid()};  // named first: see the g++ 12 note in context.hpp
-    auto r = co_await self.request<std::string>(name, std::move(msg), 10s);
+    auto r = co_await self.request<std::string>(name, coactor::make<ping>(41, "hi", self.pid()), 10s);
     if (r) reply = *r;
     auto p = co_await self.receive<pong>(10s);  // sent by the server to the pid inside the ping
     if (p) pong_n = (*p)->n;
@@ -130,8 +131,7 @@ TEMPLATE_TEST_CASE("tcp: three nodes: a pid travels a -> b -> c and c answers a 
     self.send(at_b, std::move(f));  // b passes the ping on to c's server, which pongs a's pid
     auto p = co_await self.receive<pong>(10s);
     if (p) pong_n = (*p)->n;
-    ping msg{1, "direct", pid{}};
-    auto r = co_await self.request<std::string>(at_c, std::move(msg), 10s);
+    auto r = co_await self.request<std::string>(at_c, coactor::make<ping>(1, "direct", pid{}), 10s);
     if (r) direct = *r;
   });
   b.start();
@@ -157,7 +157,7 @@ TEMPLATE_TEST_CASE("tcp: an unknown name and a dead pid fail requests with their
   std::optional<error> by_name, by_pid;
   bool got_pid = false;
   client->spawn([&, name](context self) -> process {
-    process_name nobody{name.node, "nobody"};
+    process_name nobody{name.address, "nobody"};
     auto r1 = co_await self.request(nobody, 1, 10s);
     if (!r1) by_name = r1.error();
     auto gone = co_await self.request<pid>(name, dead_pid_query{}, 10s);
@@ -250,8 +250,7 @@ TEMPLATE_TEST_CASE("tcp: a 1 MiB message, both ways", "[tcp]", pooled, per_messa
   for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>('a' + i % 23);
   bool same = false;
   client->spawn([&, name](context self) -> process {
-    blob b{sent};
-    auto r = co_await self.request<blob>(name, std::move(b), 20s);
+    auto r = co_await self.request<blob>(name, coactor::make<blob>(sent), 20s);
     if (r) same = r->data == sent;
   });
   server.start();
@@ -272,8 +271,7 @@ TEMPLATE_TEST_CASE("tcp: a json node and a binary node talk", "[tcp]", pooled, p
   std::string reply;
   int pong_n = 0;
   client->spawn([&, name](context self) -> process {
-    ping msg{1, "json?", self.pid()};
-    auto r = co_await self.request<std::string>(name, std::move(msg), 10s);
+    auto r = co_await self.request<std::string>(name, coactor::make<ping>(1, "json?", self.pid()), 10s);
     if (r) reply = *r;
     auto p = co_await self.receive<pong>(10s);
     if (p) pong_n = (*p)->n;

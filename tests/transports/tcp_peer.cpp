@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   }
   coactor::pid server = n.spawn(serve);
   if (!n.register_name("server", server)) return 3;
-  std::printf("%s\n", address->c_str());
+  std::printf("%s\n", address->to_string().c_str());
   std::fflush(stdout);
   n.run();  // until the server got quit
   return 0;

@@ -71,8 +71,7 @@ TEST_CASE("tcp_per_message: a node that does not listen cannot be answered", "[t
   test_node client("client", per_message::make());  // no listen()
   std::optional<error> failed;
   client->spawn([&, name](context self) -> process {
-    ping msg{1, "anyone?", pid{}};
-    auto r = co_await self.request<std::string>(name, std::move(msg), 1s);
+    auto r = co_await self.request<std::string>(name, coactor::make<ping>(1, "anyone?", pid{}), 1s);
     if (!r) failed = r.error();
   });
   server.start();

@@ -20,8 +20,7 @@ TEMPLATE_TEST_CASE("tcp: nodes in two OS processes", "[tcp][process]", pooled, p
   int pong_n = 0;
   std::optional<count_reply> counted;
   client->spawn([&, name, n](context self) -> process {
-    ping msg{1, "across processes", self.pid()};
-    auto r = co_await self.request<std::string>(name, std::move(msg), 10s);
+    auto r = co_await self.request<std::string>(name, coactor::make<ping>(1, "across processes", self.pid()), 10s);
     if (r) reply = *r;
     auto p = co_await self.receive<pong>(10s);
     if (p) pong_n = (*p)->n;

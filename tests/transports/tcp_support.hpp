@@ -212,7 +212,7 @@ class test_node {
   std::string listen(const std::string& host = "127.0.0.1") {
     auto r = node_.listen(host + ":0");
     if (!r) throw std::runtime_error("listen failed: " + r.error().message());
-    return *r;
+    return r->to_string();
   }
 
   /// Spawns `serve` and registers it as "server"; returns its process_name.

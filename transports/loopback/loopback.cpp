@@ -134,7 +134,7 @@ void loopback_transport::attach(transport_host& host) {
   net.by_incarnation[host.identity().incarnation] = self_;
 }
 
-result<std::string> loopback_transport::listen(std::string_view address) {
+result<node_address> loopback_transport::listen(std::string_view address) {
   auto& net = *network_->state_;
   std::lock_guard lock(net.mutex);
   std::string bound(address);
@@ -142,12 +142,13 @@ result<std::string> loopback_transport::listen(std::string_view address) {
     bound.resize(bound.size() - 1);
     bound += std::to_string(net.next_port++);
   }
-  if (bound.empty()) return error(errc::io, "loopback: empty address");
+  auto parsed = node_address::parse(bound);
+  if (!parsed) return error(errc::io, "loopback: " + parsed.error().detail());
   if (net.by_address.count(bound)) return error(errc::io, "loopback: address in use: " + bound);
   net.by_address[bound] = self_;
   std::lock_guard self_lock(self_->mutex);
   self_->identity.address = bound;
-  return bound;
+  return parsed;
 }
 
 void loopback_transport::send(const peer_ref& peer, std::string_view frame) {

@@ -80,9 +80,9 @@ node& cluster::boot(member& m) {
   options.pid_key[1] = random() | 1;
   options.transport = network_.make_transport();
   options.format = m.format;
+  options.tracer = &m;
   m.running = std::make_unique<node>(sched_, std::move(options));
   node& n = *m.running;
-  n.core().set_tracer(&m);
   n.on_error([this, name = m.name](const error& e, const pid& who) {
     trace_event event;
     event.at = sched_.now();

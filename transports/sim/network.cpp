@@ -53,8 +53,9 @@ class transport final : public coactor::transport {
     ++net_.routes_version_;
   }
 
-  result<std::string> listen(std::string_view address) override {
-    if (address.empty()) return error(errc::io, "sim: empty address");
+  result<node_address> listen(std::string_view address) override {
+    auto parsed = node_address::parse(address);
+    if (!parsed) return error(errc::io, "sim: " + parsed.error().detail());
     auto [it, inserted] = net_.by_address_.emplace(std::string(address), self_);
     if (!inserted) {
       if (it->second->host) return error(errc::io, "sim: address in use: " + std::string(address));
@@ -65,7 +66,7 @@ class transport final : public coactor::transport {
     self_->set_identity(std::move(identity));
     self_->address_id = detail::address_book::intern(address);
     ++net_.routes_version_;
-    return std::string(address);
+    return parsed;
   }
 
   void send(const peer_ref& peer, std::string_view frame) override {

@@ -27,7 +27,7 @@ namespace {
 std::string short_pid(const pid& p) {
   if (p.is_null()) return "-";
   char text[48];
-  std::snprintf(text, sizeof text, "%04llx.%llx.%04llx", static_cast<unsigned long long>(p.node() & 0xffff),
+  std::snprintf(text, sizeof text, "%04llx.%llx.%04llx", static_cast<unsigned long long>(p.incarnation() & 0xffff),
                 static_cast<unsigned long long>(p.slot()), static_cast<unsigned long long>(p.id() & 0xffff));
   return text;
 }
@@ -76,7 +76,7 @@ void trace::add(trace_event e) {
   mix(hash_, e.from_node);
   mix(hash_, e.to_node);
   for (const pid* p : {&e.from, &e.to}) {
-    mix(hash_, p->node());
+    mix(hash_, p->incarnation());
     mix(hash_, p->id());
   }
   mix(hash_, e.to_name);

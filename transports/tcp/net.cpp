@@ -30,7 +30,7 @@ void set_options(socket& s) {
   s.set_option(asio::ip::tcp::no_delay(true), ignored);
 }
 
-std::string to_string(const asio::ip::tcp::endpoint& e) { return format_address(e.address().to_string(), e.port()); }
+std::string to_string(const asio::ip::tcp::endpoint& e) { return node_address{e.address().to_string(), e.port()}.to_string(); }
 
 namespace {
 
@@ -139,7 +139,7 @@ result<std::shared_ptr<listener>> listener::open(asio::io_context& io, std::stri
   if (ec) return fail("listen");
   const auto bound = l->acceptor_.local_endpoint(ec);
   if (ec) return fail("local_endpoint");
-  l->address_ = format_address(parsed->host, bound.port());
+  l->address_ = node_address{parsed->host, bound.port()};
   asio::post(l->strand_, [l] { l->accept(); });
   return l;
 }
@@ -151,7 +151,7 @@ void listener::accept() {
                            if (ec) {
                              // Out of descriptors and the like: say so, and try again a little later
                              // rather than spinning.
-                             self->on_accept_(error(errc::io, "accept on " + self->address_ + ": " + ec.message()));
+                             self->on_accept_(error(errc::io, "accept on " + self->address_.to_string() + ": " + ec.message()));
                              self->retry_.expires_after(std::chrono::milliseconds(50));
                              self->retry_.async_wait([self](const std::error_code& e) {
                                if (!e) self->accept();

@@ -310,19 +310,19 @@ void tcp_per_message_transport::attach(transport_host& host) {
     core_->no_io = io.error();
 }
 
-result<std::string> tcp_per_message_transport::listen(std::string_view address) {
+result<node_address> tcp_per_message_transport::listen(std::string_view address) {
   core& c = *core_;
   if (!c.io) return c.no_io;
   std::lock_guard lock(c.mutex);
   if (c.stopped) return error(errc::stopped, "the transport shut down");
-  if (c.listener) return error(errc::io, "tcp_per_message: already listening at " + c.listener->address());
+  if (c.listener) return error(errc::io, "tcp_per_message: already listening at " + c.listener->address().to_string());
   auto l = tcp::listener::open(*c.io, address, [w = c.weak_from_this()](result<tcp::socket> s) {
     if (auto cc = w.lock()) cc->accepted(std::move(s));
   });
   if (!l) return l.error();
   c.listener = *l;
-  c.self.address = c.listener->address();
-  return c.self.address;
+  c.self.address = c.listener->address().to_string();
+  return c.listener->address();
 }
 
 void tcp_per_message_transport::send(const peer_ref& peer, std::string_view frame) { core_->send(peer, frame); }

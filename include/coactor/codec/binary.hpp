@@ -16,6 +16,7 @@
 //   variant<...>  varint alternative index, then the value
 //   pid           8 bytes node incarnation (0: the null pid, nothing follows), 8 bytes id, varint slot,
 //                 then the node address as a string
+//   process_name  the node address, then the name, as two strings
 //   struct        varint field count, then the fields in declaration order
 //
 // The field count guards against a sender and receiver that disagree about a struct. The codec version
@@ -23,9 +24,11 @@
 #pragma once
 
 #include <coactor/codec.hpp>
+#include <coactor/detail/codec_state.hpp>
 #include <coactor/detail/address_book.hpp>
 #include <coactor/detail/utf8.hpp>
 #include <coactor/pid.hpp>
+#include <coactor/process_name.hpp>
 #include <coactor/reflect.hpp>
 #include <coactor/type_name.hpp>
 
@@ -236,6 +239,7 @@ constexpr std::size_t min_size() {
   if constexpr (std::is_same_v<T, double>) return 8;
   else if constexpr (std::is_same_v<T, float>) return 4;
   else if constexpr (std::is_same_v<T, pid>) return 8;
+  else if constexpr (std::is_same_v<T, process_name>) return 2;
   else if constexpr (is_std_array<T>::value) return std::tuple_size_v<T> * min_size<typename T::value_type>();
   else if constexpr (std::is_same_v<T, bool> || wire_integer<T> || wire_enum<T> || std::is_same_v<T, std::string> ||
                      std::is_same_v<T, bytes> || is_vector<T>::value || is_map<T>::value || is_optional<T>::value ||
@@ -300,17 +304,20 @@ bool write(W& w, const T& v, codec_state& s) {
     w.varint(v.size());
     w.raw(v.data(), v.size());
   } else if constexpr (std::is_same_v<T, pid>) {
-    w.fixed(v.node(), 8);
+    w.fixed(v.incarnation(), 8);
     if (v.is_null()) return true;
     w.fixed(v.id(), 8);
     w.varint(v.slot());
     const wire_context& ctx = s.context();
-    if (v.node() == ctx.local_incarnation) return write_text(w, ctx.local_address, s);
+    if (v.incarnation() == ctx.local_incarnation) return write_text(w, ctx.local_address, s);
     // The book knows whether the address is UTF-8 (it checked when the address was entered).
     const address_book::entry e = address_book::find(v.address_index());
     if (!e.utf8) return write_text(w, e.address, s);
     w.varint(e.address.size());
     w.raw(e.address.data(), e.address.size());
+  } else if constexpr (std::is_same_v<T, process_name>) {
+    return (write_text(w, v.address, s) || (s.at_field("address"), false)) &&
+           (write_text(w, v.name, s) || (s.at_field("name"), false));
   } else if constexpr (is_vector<T>::value || is_std_array<T>::value) {
     if constexpr (is_vector<T>::value) w.varint(v.size());
     std::size_t i = 0;
@@ -448,6 +455,8 @@ bool read(reader& r, T& v, codec_state& s) {
       if (index == 0) return fail(s, errc::too_large, "too many distinct node addresses");
     }
     v = pid(node, id, static_cast<std::uint32_t>(slot), index);
+  } else if constexpr (std::is_same_v<T, process_name>) {
+    return (read(r, v.address, s) || (s.at_field("address"), false)) && (read(r, v.name, s) || (s.at_field("name"), false));
   } else if constexpr (is_vector<T>::value) {
     using item = typename T::value_type;
     std::uint64_t n = 0;

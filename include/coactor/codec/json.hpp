@@ -30,6 +30,7 @@
 //   pid           its string form "coactor://<address>/pid/<incarnation>.<slot>.<id>" (see pid.hpp); a
 //                 pid of the local node (wire_context::local_incarnation) is written with
 //                 wire_context::local_address and reads back without an address; the null pid is null
+//   process_name  its string form "coactor://<address>/name/<name>" (see process_name.hpp)
 //   struct        an object of the fields, keyed by field name, in declaration order. Decoding ignores
 //                 members it does not know (a newer sender may have added fields), refuses a member
 //                 given twice, and a missing member is an error unless the field is an optional.
@@ -47,7 +48,9 @@
 #pragma once
 
 #include <coactor/codec.hpp>
+#include <coactor/detail/codec_state.hpp>
 #include <coactor/pid.hpp>
+#include <coactor/process_name.hpp>
 #include <coactor/reflect.hpp>
 #include <coactor/type_name.hpp>
 
@@ -163,6 +166,7 @@ bool read_float(json_value v, float& out, codec_state& s);
 bool read_string(json_value v, std::string& out, codec_state& s);
 bool read_bytes(json_value v, bytes& out, codec_state& s);
 bool read_pid(json_value v, pid& out, codec_state& s);
+bool read_process_name(json_value v, process_name& out, codec_state& s);
 /// Records that a struct member is missing, or given twice.
 bool missing_field(std::string_view name, codec_state& s);
 bool duplicate_field(std::string_view name, codec_state& s);
@@ -259,6 +263,8 @@ bool write(std::string& out, const T& v, codec_state& s) {
     append_base64(out, v);
   } else if constexpr (std::is_same_v<T, pid>) {
     return append_pid(out, v, s);
+  } else if constexpr (std::is_same_v<T, process_name>) {
+    return write_text(out, v.to_string(), s);
   } else if constexpr (is_vector<T>::value || is_std_array<T>::value) {
     out.push_back('[');
     std::size_t i = 0;
@@ -403,6 +409,8 @@ bool read(json_value j, T& v, codec_state& s) {
     return read_bytes(j, v, s);
   } else if constexpr (std::is_same_v<T, pid>) {
     return read_pid(j, v, s);
+  } else if constexpr (std::is_same_v<T, process_name>) {
+    return read_process_name(j, v, s);
   } else if constexpr (is_vector<T>::value) {
     using item = typename T::value_type;
     if (j.kind() != json_kind::array) return type_mismatch(j, "an array", s);

@@ -10,6 +10,7 @@
 
 #include <coactor/detail/envelope_pool.hpp>
 #include <coactor/detail/message_type.hpp>
+#include <coactor/make.hpp>
 #include <coactor/pid.hpp>
 
 #include <cstddef>
@@ -22,10 +23,15 @@
 
 namespace coactor::detail {
 
-/// The payload type stored for a value of type T: decayed, with C strings stored as std::string.
+/// The payload type stored for a value of type T: decayed, with C strings stored as std::string, and
+/// what make<T>() builds as T.
 template <class T>
 struct payload_type {
   using type = std::decay_t<T>;
+};
+template <class T, class... A>
+struct payload_type<message_builder<T, A...>> {
+  using type = T;
 };
 template <>
 struct payload_type<const char*> {
@@ -61,8 +67,8 @@ struct envelope {
   const void* payload() const noexcept { return reinterpret_cast<const char*>(this) + payload_offset(type->align); }
 };
 
-/// Builds an envelope holding a T constructed from `args`. Throws only what allocation or T's
-/// constructor throw.
+/// Builds an envelope holding a T constructed from `args` (or built by the one make<T>() in `args`).
+/// Throws only what allocation or T's constructor throw.
 template <class T, class... A>
 envelope* make_envelope(A&&... args) {
   constexpr std::size_t offset = envelope::payload_offset(alignof(T));
@@ -73,7 +79,11 @@ envelope* make_envelope(A&&... args) {
   e->type = &type_of<T>();
   e->size_class = cls;
   try {
-    ::new (static_cast<char*>(memory) + offset) T(std::forward<A>(args)...);
+    void* where = static_cast<char*>(memory) + offset;
+    if constexpr ((is_message_builder<std::remove_cvref_t<A>> || ...))
+      (std::move(args).build_at(where), ...);
+    else
+      ::new (where) T(std::forward<A>(args)...);
   } catch (...) {
     envelope_pool::deallocate(memory, cls, alignof(T));
     throw;

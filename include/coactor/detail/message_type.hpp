@@ -62,6 +62,8 @@ inline constexpr message_type message_type_of = [] {
                   "this type's wire name is longer than a frame allows: give it a shorter one (type_name.hpp)");
     t.encode = &encode_value<T>;
     t.decode = &decode_value<T>;
+  } else if constexpr (has_member_name<T> || has_wire_name<T>) {
+    static_cast<void>(explain_missing_wire_form<T>());
   }
   return t;
 }();

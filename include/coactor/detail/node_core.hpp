@@ -6,7 +6,10 @@
 #include <coactor/detail/envelope.hpp>
 #include <coactor/detail/process_table.hpp>
 #include <coactor/detail/siphash.hpp>
+#include <coactor/detail/timer.hpp>
+#include <coactor/detail/tracer.hpp>
 #include <coactor/error.hpp>
+#include <coactor/node_address.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/result.hpp>
 #include <coactor/scheduler.hpp>
@@ -33,14 +36,6 @@ namespace coactor::detail {
 class process_base;
 class router;
 
-/// Watches every message delivered to a mailbox of a node (the simulator's event trace uses it).
-class tracer {
- public:
-  virtual ~tracer() = default;
-  /// Called on the node's scheduler thread, before `e` is pushed to the mailbox of `to`.
-  virtual void delivering(const pid& to, const envelope& e) noexcept = 0;
-};
-
 /// std::hash over anything convertible to string_view, for heterogeneous lookup.
 struct string_hash {
   using is_transparent = void;
@@ -51,8 +46,10 @@ class node_core {
  public:
   using error_hook = std::function<void(const error&, const pid&)>;
 
+  /// `flush_timeout`: see node_options; `owns_scheduler`: the scheduler is the node's own, which it may
+  /// stop when that time is up.
   node_core(coactor::node& owner, coactor::scheduler& s, std::string name, std::uint64_t incarnation,
-            siphash_key pid_key);
+            siphash_key pid_key, duration flush_timeout, bool owns_scheduler, tracer* t);
   ~node_core();
   node_core(const node_core&) = delete;
   node_core& operator=(const node_core&) = delete;
@@ -61,7 +58,7 @@ class node_core {
   coactor::scheduler& scheduler() noexcept { return sched_; }
   const std::string& name() const noexcept { return name_; }
   std::uint64_t incarnation() const noexcept { return incarnation_; }
-  bool is_local(const pid& p) const noexcept { return p.node() == incarnation_; }
+  bool is_local(const pid& p) const noexcept { return p.incarnation() == incarnation_; }
   /// False when the node's scheduler is single-threaded: then its state needs no atomics or locks.
   bool concurrent() const noexcept { return concurrent_; }
 
@@ -91,6 +88,11 @@ class node_core {
   /// Sends a failure reply (a coactor::error) for the request `tag` of `requester`.
   void fail_request(const pid& requester, std::uint64_t tag, const pid& from, error why) noexcept;
 
+  /// Answers the request `req` (a message received by `self`) with the failure `why`; for a plain
+  /// message, reports `why` instead. A code outside coactor's category becomes errc::rejected, so that
+  /// the requester sees the same error whether it is on this node or another.
+  void reply_error(const envelope* req, const pid& self, error why) noexcept;
+
   /// Counts and reports a message that could not be delivered (destroys it).
   void dead_letter(const pid& to, envelope* e, errc why) noexcept;
 
@@ -109,21 +111,25 @@ class node_core {
   /// (a delivery from outside, an Asio completion) checks it before touching the node or its processes.
   std::weak_ptr<const bool> lifetime() const noexcept { return lifetime_; }
 
-  /// Installs a tracer (null: none). Set it before the node runs.
-  void set_tracer(tracer* t) noexcept { tracer_ = t; }
-
   /// Connects the node to other nodes through `t` (once, before the node runs).
   void attach_transport(std::unique_ptr<transport> t, codec format, const decode_limits& limits);
   /// Starts accepting connections (needs a transport).
-  result<std::string> listen(std::string_view address);
-  /// Where this node accepts connections; empty if it does not listen.
+  result<node_address> listen(std::string_view address);
+  /// Where this node accepts connections, as its pids and hello carry it; empty if it does not listen.
   std::string address() const;
+  /// The same, as listen() returned it.
+  node_address bound_address() const;
+  /// Called by node::run(): when no process is alive, starts the flush deadline (node_options::flush_timeout).
+  void idle_if_no_process() noexcept;
   /// Stops the transport; called when the node goes away.
   void shutdown_transport() noexcept;
 
  private:
   std::uint64_t new_process_id() noexcept;
   void destroy_all() noexcept;
+  /// No process is left: gives the transport flush_timeout_ to deliver what it holds (see node_options).
+  void start_flush_deadline() noexcept;
+  static void on_flush_deadline(timer& t) noexcept;
 
   coactor::node& owner_;
   coactor::scheduler& sched_;
@@ -136,7 +142,11 @@ class node_core {
   process_table table_;
   std::unique_ptr<router> router_;
   std::atomic<std::uint32_t> address_index_{0};  ///< this node's address in the address book, once it listens
-  tracer* tracer_ = nullptr;
+  tracer* const tracer_;
+  const duration flush_timeout_;
+  const bool owns_scheduler_;
+  timer flush_timer_;
+  std::atomic<bool> flush_armed_{false};
 
   mutable std::mutex registry_mutex_;
   std::unordered_map<std::string, pid, string_hash, std::equal_to<>> registry_;

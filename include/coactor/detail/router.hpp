@@ -29,7 +29,7 @@ class router final : public transport_host {
   ~router() override;
 
   /// Starts accepting connections; sets this node's address.
-  result<std::string> listen(std::string_view address);
+  result<node_address> listen(std::string_view address);
   /// Stops the transport (before the node goes away).
   void shutdown();
 

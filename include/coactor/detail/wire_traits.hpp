@@ -16,6 +16,7 @@
 
 namespace coactor {
 class pid;
+struct process_name;
 }
 
 namespace coactor::detail {
@@ -63,7 +64,8 @@ constexpr bool wire_supported() {
   if constexpr ((std::is_same_v<T, Seen> || ...))
     return true;
   else if constexpr (std::is_same_v<T, bool> || wire_integer<T> || wire_float<T> || wire_enum<T> ||
-                     std::is_same_v<T, std::string> || std::is_same_v<T, bytes> || std::is_same_v<T, pid>)
+                     std::is_same_v<T, std::string> || std::is_same_v<T, bytes> || std::is_same_v<T, pid> ||
+                     std::is_same_v<T, process_name>)
     return true;
   else if constexpr (is_vector<T>::value || is_std_array<T>::value || is_optional<T>::value)
     return wire_supported<typename T::value_type, Seen...>();
@@ -80,5 +82,52 @@ constexpr bool wire_supported() {
 /// True when T has a wire form (both codecs support exactly the same types).
 template <class T>
 inline constexpr bool has_wire_form = wire_supported<std::remove_cv_t<T>>();
+
+// ---- why a type has no wire form, at compile time ----
+
+template <class... T>
+inline constexpr bool always_false = false;
+
+template <class T, std::size_t I>
+using field_type = std::remove_cvref_t<decltype(boost::pfr::get<I>(std::declval<T&>()))>;
+
+/// The index of T's first field that has no wire form (field_count<T> if none).
+template <class T, std::size_t... I>
+constexpr std::size_t first_field_without_wire_form(std::index_sequence<I...>) {
+  constexpr bool supported[] = {true, wire_supported<field_type<T, I>, T>()...};
+  for (std::size_t i = 0; i < sizeof...(I); ++i)
+    if (!supported[i + 1]) return i;
+  return sizeof...(I);
+}
+
+/// Instantiated only to fail: the compiler's message names the message type, the field's index and the
+/// field's type.
+template <class Message, std::size_t FieldIndex, class FieldType>
+struct message_field_has_no_wire_form {
+  static_assert(always_false<FieldType>,
+                "this message type chose a wire name (so it is meant for other nodes), but the field named "
+                "here has no wire form: the types that have one are listed in codec.hpp");
+  static constexpr bool value = false;
+};
+
+/// Fails to compile, explaining why T has no wire form. For a type that chose a wire name: it is meant
+/// for other nodes, and finding out only when a message fails to leave would be too late.
+template <class T>
+constexpr bool explain_missing_wire_form() {
+  if constexpr (!std::is_default_constructible_v<T>) {
+    static_assert(always_false<T>, "this message type chose a wire name (so it is meant for other nodes), but it "
+                                   "has no default constructor, which decoding needs");
+    return false;
+  } else if constexpr (reflectable<T>) {
+    constexpr std::size_t i = first_field_without_wire_form<T>(std::make_index_sequence<field_count<T>>{});
+    if constexpr (i < field_count<T>) return message_field_has_no_wire_form<T, i, field_type<T, i>>::value;
+    return false;
+  } else {
+    static_assert(always_false<T>, "this message type chose a wire name (so it is meant for other nodes), but it "
+                                   "is neither a type with a wire form (codec.hpp) nor an aggregate struct of such "
+                                   "types (no constructors, base classes or private members)");
+    return false;
+  }
+}
 
 }  // namespace coactor::detail

@@ -28,6 +28,8 @@ class loopback_network {
   loopback_network(const loopback_network&) = delete;
   loopback_network& operator=(const loopback_network&) = delete;
 
+ private:
+  friend class loopback_transport;
   struct state;
   std::shared_ptr<state> state_;
 };
@@ -40,13 +42,13 @@ class loopback_transport final : public transport {
   void attach(transport_host& host) override;
   /// Registers this node under `address`; an address ending in ":0" gets a fresh port number.
   /// errc::io if the address is taken.
-  result<std::string> listen(std::string_view address) override;
+  result<node_address> listen(std::string_view address) override;
   void send(const peer_ref& peer, std::string_view frame) override;
   void shutdown() override;
 
-  struct endpoint;
-
  private:
+  friend class loopback_network;
+  struct endpoint;
   std::shared_ptr<loopback_network> network_;
   std::shared_ptr<endpoint> self_;
 };

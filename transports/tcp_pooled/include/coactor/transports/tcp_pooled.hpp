@@ -68,13 +68,12 @@ class tcp_pooled_transport final : public transport {
   void attach(transport_host& host) override;
   /// "host:port" or "[v6]:port"; port 0 picks a free port. errc::io with the reason if it cannot be
   /// bound (in use), or if the node does not run on a thread_pool.
-  result<std::string> listen(std::string_view address) override;
+  result<node_address> listen(std::string_view address) override;
   void send(const peer_ref& peer, std::string_view frame) override;
   void shutdown() override;
 
-  struct core;
-
  private:
+  struct core;
   std::shared_ptr<core> core_;
 };
 

@@ -60,7 +60,7 @@ class listener : public std::enable_shared_from_this<listener> {
   static result<std::shared_ptr<listener>> open(asio::io_context& io, std::string_view address, accept_handler on_accept);
 
   /// The address bound: the host as given (a name stays a name; "0.0.0.0" stays), the actual port.
-  const std::string& address() const noexcept { return address_; }
+  const node_address& address() const noexcept { return address_; }
 
   /// Stops accepting. Thread-safe.
   void close();
@@ -74,7 +74,7 @@ class listener : public std::enable_shared_from_this<listener> {
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_;
   accept_handler on_accept_;
-  std::string address_;
+  node_address address_;
   bool closed_ = false;  // on the strand
 };
 
