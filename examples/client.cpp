@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
                                     "--process1 host:port --logger host:port [--transport per-message|pooled]");
   coactor::node node({.name = "machine2",
                       .threads = 1,
-                      .transport = example::make_transport(example::flag(flags, "transport", "pooled"))});
+                      .transport = example::make_transport(example::flag(flags, "transport", "pooled")),
+                      .flush_timeout = 2s});  // at most 2 s more for messages that cannot go out
   if (auto bound = node.listen("127.0.0.1:0"); !bound) {
     std::cerr << "cannot listen: " << bound.error().message() << '\n';
     return 1;
@@ -40,6 +41,6 @@ int main(int argc, char** argv) {
   int exit_code = 1;
   node.spawn(client, coactor::process_name{example::flag(flags, "process1", ""), "process1"},
              coactor::process_name{example::flag(flags, "logger", ""), "logger"}, std::ref(exit_code));
-  node.run();  // returns when the client process has ended and its messages are flushed
+  node.run();  // returns when the client process has ended and its messages are out (2 s at most)
   return exit_code;
 }

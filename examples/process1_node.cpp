@@ -20,7 +20,6 @@ coactor::process process1(coactor::context self) {
 }
 
 int main(int argc, char** argv) {
-  example::block_stop_signals();
   auto flags = example::parse_flags(argc, argv, "[--listen host:port] [--transport per-message|pooled]");
   coactor::node node({.name = "machine1",
                       .threads = 1,
@@ -32,8 +31,7 @@ int main(int argc, char** argv) {
   }
   node.register_name("process1", node.spawn(process1)).value();
   std::cout << "listening on " << *address << std::endl;
-  std::thread stopper = example::stop_on_signal(node);
-  node.run();  // until a signal stops it
-  stopper.join();
+  node.stop_on_signals().value();  // Ctrl-C or `kill` ends run() cleanly
+  node.run();                       // until then
   std::cout << "process1_node stopped" << std::endl;
 }

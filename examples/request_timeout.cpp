@@ -29,18 +29,18 @@ coactor::process server(coactor::context self) {
 
 coactor::process client(coactor::context self, coactor::pid srv, int& exit_code) {
   // 1. The server needs 10 ms; we wait up to 2 s. The reply comes in time.
-  coactor::result<std::string> fast = co_await self.request<std::string>(srv, work{10ms}, 2s);
+  coactor::result<std::string> fast = co_await self.request<std::string>(srv, coactor::make<work>(10ms), 2s);
   std::cout << "fast request: " << (fast ? *fast : fast.error().message()) << std::endl;
 
   // 2. The server needs 500 ms; we wait 100 ms only. The request fails with errc::timeout.
-  coactor::result<std::string> slow = co_await self.request<std::string>(srv, work{500ms}, 100ms);
+  coactor::result<std::string> slow = co_await self.request<std::string>(srv, coactor::make<work>(500ms), 100ms);
   const bool timed_out = !slow && slow.error() == coactor::errc::timeout;
   std::cout << "slow request: " << (slow ? *slow : slow.error().message()) << std::endl;
 
   // 3. One more request. The server answers it only after the slow job, and replies from one process
   //    arrive in the order they were sent: by the time this reply is here, the late one came first and
   //    was dropped. It never shows up in a receive.
-  coactor::result<std::string> after = co_await self.request<std::string>(srv, work{0ms}, 5s);
+  coactor::result<std::string> after = co_await self.request<std::string>(srv, coactor::make<work>(0ms), 5s);
   std::cout << "next request: " << (after ? *after : after.error().message()) << std::endl;
 
   const auto stale = self.node().stats().stale_replies;

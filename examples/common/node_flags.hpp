@@ -1,19 +1,16 @@
-// What the networked examples share: their command-line flags, the transport they choose, and a clean
-// stop on SIGINT/SIGTERM. Not part of the library; each example stays one small program.
+// What the networked examples share: their command-line flags and the transport they choose. Not part of
+// the library; each example stays one small program.
 #pragma once
 
 #include <coactor/coactor.hpp>
 #include <coactor/transports/tcp_per_message.hpp>
 #include <coactor/transports/tcp_pooled.hpp>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
-#include <pthread.h>
 #include <string>
-#include <thread>
 
 namespace example {
 
@@ -42,31 +39,6 @@ inline std::unique_ptr<coactor::transport> make_transport(const std::string& nam
   if (name == "pooled") return std::make_unique<coactor::tcp_pooled_transport>();
   std::fprintf(stderr, "unknown transport '%s' (per-message or pooled)\n", name.c_str());
   std::exit(2);
-}
-
-inline sigset_t stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  return signals;
-}
-
-/// Blocks SIGINT and SIGTERM in this thread and every thread started after it: call first in main(),
-/// before the node (and Asio) start threads, so that the signals reach stop_on_signal's thread only.
-inline void block_stop_signals() {
-  const sigset_t signals = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-}
-
-/// A thread that stops `n` when SIGINT or SIGTERM arrives (after block_stop_signals()).
-inline std::thread stop_on_signal(coactor::node& n) {
-  return std::thread([&n] {
-    const sigset_t signals = stop_signals();
-    int received = 0;
-    sigwait(&signals, &received);
-    n.stop();
-  });
 }
 
 }  // namespace example

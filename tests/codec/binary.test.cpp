@@ -326,6 +326,14 @@ TEST_CASE("binary: the bytes of pids", "[codec][binary]") {
         bytes_of({0x0c, 0, 0, 0, 0, 0, 0, 0, 0x0d, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00}));
 }
 
+TEST_CASE("binary: a process_name is its address and its name, as two strings", "[codec][binary]") {
+  CHECK(encoded(process_name{"h:1", "log"}) == bytes_of({0x03, 0x68, 0x3a, 0x31, 0x03, 0x6c, 0x6f, 0x67}));
+  CHECK(round_trip(process_name{"", "here"}) == process_name{"", "here"});
+  CHECK(round_trip(process_name{"[::1]:9000", "ünï"}) == process_name{"[::1]:9000", "ünï"});
+  CHECK_FAILS(process_name, bytes_of({0x03, 0x68, 0x3a}), errc::bad_message, "");  // cut in the address
+  CHECK_FAILS(process_name, bytes_of({0x00, 0x01, 0xff}), errc::bad_message, "name");  // invalid UTF-8 in the name
+}
+
 // ---- round trips ----
 
 TEST_CASE("binary: integers, bools and enums round trip at their limits", "[codec][binary]") {

@@ -377,6 +377,15 @@ TEST_CASE("json: pids travel in their string form", "[codec][json]") {
   CHECK(elsewhere.local.address() == "127.0.0.1:9000");
 }
 
+TEST_CASE("json: process names travel in their string form", "[codec][json]") {
+  const process_name logger{"127.0.0.1:9000", "logger"};
+  CHECK(to_json(logger) == R"("coactor://127.0.0.1:9000/name/logger")");
+  CHECK(round_trip(logger) == logger);
+  CHECK(round_trip(process_name{"", "here"}) == process_name{"", "here"});
+  CHECK_FAILS(process_name, R"("logger")", errc::bad_message, "not a process name");
+  CHECK_FAILS(process_name, R"(42)", errc::bad_message, "a process name (string)");
+}
+
 TEST_CASE("json: structs tolerate unknown members, members out of order and missing optionals", "[codec][json]") {
   const order_v2 newer{1, {{"x", 1.0}}, "n", "extra"};
   const order o = from_json<order>(to_json(newer));

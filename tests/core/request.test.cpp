@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 using namespace coactor;
@@ -130,7 +132,6 @@ TEST_CASE("a request to a dead process fails with errc::dead_process, long befor
   node n({.threads = threads});
   error_log errors(n);
   pid dead = n.spawn([](context) -> process { co_return; });
-  std::atomic<bool> dead_ended{false};
   bool dead_failed = false, made_up_failed = false, remote_failed = false;
   std::string detail;
   double elapsed_ms = 1e9;
@@ -424,4 +425,57 @@ TEST_CASE("a forwarded request is answered straight to the original requester", 
   CHECK(proxy_saw_request);
   CHECK(n.stats().unread_dropped == 0);
   CHECK(errors.size() == 0);
+}
+
+TEST_CASE("reply(m, error): the requester's result is that error, and an error to a plain message is reported", "[request][reply_error]") {
+  node n({.threads = 1});
+  error_log errors(n);
+  pid server = n.spawn([](context self) -> process {
+    for (;;) {
+      message m = co_await self.receive();
+      if (m.is<quit>()) co_return;
+      if (m.is<int>())
+        self.reply(m, error(errc::rejected, "no key " + std::to_string(m.as<int>())));
+      else  // a code of another category: it travels as errc::rejected, with the code's text
+        self.reply(m, error(std::make_error_code(std::errc::permission_denied), "read-only"));
+    }
+  });
+  std::optional<error> ours, foreign;
+  double elapsed_ms = 1e9;
+  n.spawn([&](context self) -> process {
+    auto start = std::chrono::steady_clock::now();
+    auto r = co_await self.request<std::string>(server, 7, 10s);
+    elapsed_ms = ms_since(start);
+    if (!r) ours = r.error();
+    auto f = co_await self.request(server, std::string("write"), 10s);
+    if (!f) foreign = f.error();
+    self.send(server, 8);  // not a request: nobody waits for the answer
+    self.send(server, quit{});
+  });
+  REQUIRE(run_within(n));
+  REQUIRE(ours);
+  CHECK(*ours == errc::rejected);
+  CHECK(ours->detail() == "no key 7");
+  CHECK(elapsed_ms < 5000);  // the error, not the timeout
+  REQUIRE(foreign);
+  CHECK(*foreign == errc::rejected);
+  CHECK(foreign->detail() == std::make_error_code(std::errc::permission_denied).message() + ": read-only");
+  // The error that answered a plain message went to the error hook, with the answering process.
+  auto reported = errors.of(errc::rejected);
+  REQUIRE(reported.size() == 1);
+  CHECK(reported[0].who == server);
+  CHECK(reported[0].detail.find("no key 8") != std::string::npos);
+}
+
+TEST_CASE("self.now() is the scheduler's clock", "[request][time]") {
+  node n({.threads = 1});
+  time_point before{}, after{};
+  n.spawn([&](context self) -> process {
+    before = self.now();
+    co_await self.sleep(20ms);
+    after = self.now();
+  });
+  REQUIRE(run_within(n));
+  CHECK(after - before >= 20ms);
+  CHECK(after <= n.scheduler().now());
 }

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -184,4 +185,32 @@ TEST_CASE("sim: events due at the same time run in the order they were scheduled
   s.at(1ms, [&] { order += 'h'; });  // a freed callback is used again
   CHECK(s.run_until(time_point{} + 2s));
   CHECK(order == "0fpgph");
+}
+
+TEST_CASE("sim: an error reply crosses nodes as the requester's error, and self.now() is virtual time", "[sim][reply_error]") {
+  sim::cluster c(5);
+  c.add_node("a", [](node& n) {
+    REQUIRE(n.register_name("strict", n.spawn([](context self) -> process {
+      for (;;) {
+        message m = co_await self.receive();
+        self.reply(m, error(errc::rejected, "not today"));
+      }
+    })));
+  });
+  std::optional<error> got;
+  time_point asked{}, answered{};
+  c.add_node("b", [&](node& n) {
+    n.spawn([&](context self) -> process {
+      asked = self.now();
+      auto r = co_await self.request<std::string>(process_name{"a", "strict"}, 1, 30s);
+      answered = self.now();
+      if (!r) got = r.error();
+    });
+  });
+  CHECK(c.run_until_idle());
+  REQUIRE(got);
+  CHECK(*got == errc::rejected);
+  CHECK(got->detail() == "not today");
+  CHECK(asked.time_since_epoch() == 0ms);
+  CHECK(answered - asked == 2ms);  // two hops of the default 1 ms latency, on the simulator's clock
 }

@@ -47,9 +47,8 @@ TEST_CASE("loopback: request/reply and pid-in-message across two nodes on one th
   std::string reply_text;
   int pong_n = 0;
   a.spawn([&](context self) -> process {
-    // Named first: see the g++ 12 note in context.hpp.
-    process_name process1{b.address(), "process1"};
-    auto r = co_await self.request<std::string>(process1, coactor::make<ping>(41, "hi", self.pid()), 5s);
+    auto r = co_await self.request<std::string>(process_name{b.address(), "process1"},
+                                                coactor::make<ping>(41, "hi", self.pid()), 5s);
     REQUIRE(r);
     reply_text = *r;
     auto p = co_await self.receive<pong>(5s);
@@ -89,6 +88,28 @@ TEST_CASE("loopback: unknown name and dead pid fail requests at once", "[loopbac
   CHECK(*by_pid == errc::dead_process);
   REQUIRE(unreachable);
   CHECK(*unreachable == errc::unreachable);
+}
+
+TEST_CASE("loopback: an error reply is the requester's error", "[loopback][reply_error]") {
+  auto network = std::make_shared<loopback_network>();
+  thread_pool pool(1);
+  node a(pool, {.name = "a", .transport = std::make_unique<loopback_transport>(network)});
+  node b(pool, {.name = "b", .transport = std::make_unique<loopback_transport>(network)});
+  REQUIRE(a.listen("a:0"));
+  REQUIRE(b.listen("b:0"));
+  REQUIRE(b.register_name("strict", b.spawn([](context self) -> process {
+    message m = co_await self.receive();
+    self.reply(m, error(errc::bad_message, "expected a ping"));
+  })));
+  std::optional<error> got;
+  a.spawn([&](context self) -> process {
+    auto r = co_await self.request(process_name{b.address(), "strict"}, 1, 10s);
+    if (!r) got = r.error();
+  });
+  pool.run();
+  REQUIRE(got);
+  CHECK(*got == errc::bad_message);  // a code of coactor::errc travels as it is
+  CHECK(got->detail() == "expected a ping");
 }
 
 namespace loopback_test {

@@ -179,6 +179,45 @@ TEMPLATE_TEST_CASE("tcp: an unknown name and a dead pid fail requests with their
   CHECK(*by_pid == errc::dead_process);
 }
 
+TEMPLATE_TEST_CASE("tcp: a server's error reply is the requester's error, a type without a wire form fails at the sender",
+                   "[tcp][reply_error]", pooled, per_message) {
+  test_node server("server", TestType::make());
+  server.listen();
+  const process_name name = server.serve_here();
+  test_node client("client", TestType::make());
+  client.listen();
+
+  std::optional<error> refused, unsendable;
+  pid sender;
+  client->spawn([&, name](context self) -> process {
+    sender = self.pid();
+    auto r = co_await self.request<std::string>(name, coactor::make<refuse>("no such key"), 10s);
+    if (!r) refused = r.error();
+    int x = 0;
+    auto u = co_await self.request(name, local_only{&x}, 10s);
+    if (!u) unsendable = u.error();
+    self.send(name, local_only{&x});  // no requester to tell: the error hook, with this process
+  });
+  server.start();
+  client.start();
+  REQUIRE(client.wait(20s));
+  server.stop();
+  REQUIRE(refused);
+  CHECK(*refused == errc::rejected);
+  CHECK(refused->detail() == "no such key");
+  REQUIRE(unsendable);
+  CHECK(*unsendable == errc::not_serializable);
+  const std::string type(coactor::type_name<local_only>());
+  CHECK(unsendable->detail().find(type) != std::string::npos);
+  std::vector<error_log::entry> reports;
+  for (auto& e : client.errors().entries())
+    if (e.code == make_error_code(errc::not_serializable)) reports.push_back(e);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].who == sender);
+  CHECK(reports[0].detail.find(type) != std::string::npos);
+  CHECK(server.errors().size() == 0);
+}
+
 TEMPLATE_TEST_CASE("tcp: a node nobody listens for is unreachable, at once", "[tcp]", pooled, per_message) {
   test_node client("client", TestType::make());
   client.listen();
@@ -219,6 +258,28 @@ TEMPLATE_TEST_CASE("tcp: a peer that accepts and never answers times out, nothin
   // tcp_pooled: the handshake did not complete (unreachable); tcp_per_message: no ack (timeout).
   CHECK((*failed == errc::unreachable || *failed == errc::timeout));
   CHECK(took < 5.0);
+}
+
+TEMPLATE_TEST_CASE("tcp: node_options::flush_timeout bounds how long run() waits for frames that cannot go out",
+                   "[tcp][flush]", pooled, per_message) {
+  raw_socket silent;  // accepts, never answers: the transport waits for a hello or an ack for 5 s
+  const process_name nowhere{silent.listen_silently(), "server"};
+  auto errors = std::make_shared<error_log>();
+  double took = 0;
+  {
+    node client({.name = "client", .threads = 1, .transport = TestType::make(), .flush_timeout = 200ms});
+    client.on_error([errors](const error& e, const pid& who) { errors->add(e, who); });
+    client.spawn([nowhere](context self) -> process {
+      self.send(nowhere, seq{1});
+      co_return;
+    });
+    const auto start = clock_type::now();
+    client.run();  // the process ends at once; the frame is still waiting for its connection
+    took = seconds_since(start);
+    CHECK(errors->count(errc::stopped) == 0);
+  }  // shutting down gives the frame back: reported, not lost silently
+  CHECK(took < 4.0);  // the 200 ms flush time, not the transport's 5 s
+  CHECK(errors->count(errc::stopped) == 1);
 }
 
 TEMPLATE_TEST_CASE("tcp: shutdown gives up queued frames as errc::stopped, run() waits for them until then", "[tcp]",

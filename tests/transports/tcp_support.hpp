@@ -111,6 +111,12 @@ struct blob {
 struct dead_pid_query {
   int unused = 0;
 };
+struct refuse {  ///< the server answers the request with error(errc::rejected, why)
+  std::string why;
+};
+struct local_only {  ///< no wire form (a raw pointer): it cannot leave its node
+  int* p = nullptr;
+};
 struct forward_ping {  ///< the server passes `inner` on to `to` (a process on a third node)
   process_name to;
   ping inner;
@@ -122,7 +128,7 @@ struct quit {
 /// The server every test talks to (registered as "server"): pings get a pong to their reply_to and, if
 /// a request, the reply "pong:<text>"; seq messages are counted (and checked for order), count_query
 /// answers the count; a blob request is echoed; dead_pid_query answers the pid of a process that has
-/// ended; forward_ping passes its ping on; quit ends it.
+/// ended; refuse is answered with an error; forward_ping passes its ping on; quit ends it.
 inline process serve(context self) {
   std::int64_t received = 0;
   std::int64_t last = -1;
@@ -144,6 +150,8 @@ inline process serve(context self) {
       pid gone = self.spawn([](context) -> process { co_return; });
       co_await self.sleep(20ms);
       self.reply(m, gone);
+    } else if (auto* r = m.get_if<refuse>()) {
+      self.reply(m, error(errc::rejected, r->why));
     } else if (auto* f = m.get_if<forward_ping>()) {
       self.send(f->to, f->inner);
     } else if (m.is<quit>()) {
@@ -159,11 +167,12 @@ class error_log {
   struct entry {
     std::error_code code;
     std::string detail;
+    pid who;
   };
 
-  void add(const error& e) {
+  void add(const error& e, const pid& who = {}) {
     std::lock_guard lock(mutex_);
-    entries_.push_back({e.code(), e.detail()});
+    entries_.push_back({e.code(), e.detail(), who});
   }
   std::vector<entry> entries() const {
     std::lock_guard lock(mutex_);
@@ -197,7 +206,7 @@ class test_node {
   test_node(std::string name, std::unique_ptr<transport> t, codec format = codec::binary)
       : errors_(std::make_shared<error_log>()),
         node_({.name = std::move(name), .threads = 1, .transport = std::move(t), .format = format}) {
-    node_.on_error([log = errors_](const error& e, const pid&) { log->add(e); });
+    node_.on_error([log = errors_](const error& e, const pid& who) { log->add(e, who); });
   }
   ~test_node() { stop(); }
   test_node(const test_node&) = delete;
