@@ -13,19 +13,12 @@ foreach(var BUILD_DIR SOURCE_DIR WORK_DIR GXX GENERATOR)
   endif()
 endforeach()
 
-function(run what)
-  message("-- ${what}")
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(NOT status STREQUAL "0")
-    message(FATAL_ERROR "${what} failed (${status}):\n${out}")
-  endif()
-  set(output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/CoactorTestScript.cmake)
 
 set(prefix ${WORK_DIR}/prefix)
 set(build ${WORK_DIR}/build)
 file(REMOVE_RECURSE ${WORK_DIR})
-run("install into ${prefix}" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+coactor_install(${BUILD_DIR} ${prefix})
 
 execute_process(COMMAND ${GXX} -dumpfullversion OUTPUT_VARIABLE version OUTPUT_STRIP_TRAILING_WHITESPACE)
 set(expect_guard FALSE)
@@ -33,7 +26,7 @@ if(version VERSION_LESS 13)
   set(expect_guard TRUE)
 endif()
 
-run("configure tests/gcc12 with g++ ${version} and AddressSanitizer"
+coactor_run("configure tests/gcc12 with g++ ${version} and AddressSanitizer"
   ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/gcc12 -B ${build} -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
   -DCMAKE_CXX_COMPILER=${GXX} "-DCMAKE_CXX_FLAGS=-fsanitize=address -fno-omit-frame-pointer -Wall -Wextra"
   -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
@@ -44,11 +37,11 @@ if(expect_guard AND NOT configure_warned EQUAL 1)
                       "it warned ${configure_warned} times:\n${output}")
 endif()
 
-run("build the safe form (coactor::make)" ${CMAKE_COMMAND} --build ${build} --target safe)
+coactor_run("build the safe form (coactor::make)" ${CMAKE_COMMAND} --build ${build} --target safe)
 if(output MATCHES "warning")
   message(FATAL_ERROR "the safe form compiled with a warning:\n${output}")
 endif()
-run("build the natural form (put{k, v} inside co_await)" ${CMAKE_COMMAND} --build ${build} --target natural)
+coactor_run("build the natural form (put{k, v} inside co_await)" ${CMAKE_COMMAND} --build ${build} --target natural)
 set(compile_warned FALSE)
 if(output MATCHES "Wdeprecated-declarations" AND output MATCHES "coactor::make<T>")
   set(compile_warned TRUE)
@@ -58,7 +51,7 @@ if(expect_guard AND NOT compile_warned)
 endif()
 
 set(ENV{ASAN_OPTIONS} "halt_on_error=1:detect_leaks=1")
-run("run the safe form under AddressSanitizer" ${build}/safe)
+coactor_run("run the safe form under AddressSanitizer" ${build}/safe)
 message("${output}")
 
 execute_process(COMMAND ${build}/natural RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)

@@ -12,27 +12,12 @@ foreach(var BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CXX)
   endif()
 endforeach()
 
-function(run what)
-  message("-- ${what}")
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(NOT status STREQUAL "0")
-    message(FATAL_ERROR "${what} failed (${status}):\n${out}")
-  endif()
-  set(output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/CoactorTestScript.cmake)
 
 set(prefix ${WORK_DIR}/prefix)
 set(consumer_source ${WORK_DIR}/consumer)
 file(REMOVE_RECURSE ${WORK_DIR})
-
-set(config_arg "")
-if(CONFIG)
-  set(config_arg --config ${CONFIG})
-endif()
-run("install into ${prefix}" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix} ${config_arg})
-if(NOT EXISTS ${prefix}/include/coactor/coactor.hpp)
-  message(FATAL_ERROR "the install put no include/coactor/coactor.hpp into ${prefix}")
-endif()
+coactor_install(${BUILD_DIR} ${prefix} ${CONFIG})
 
 # The consumer's CMakeLists.txt: the one ```cmake block of docs/building.md.
 file(READ ${SOURCE_DIR}/docs/building.md doc)
@@ -52,7 +37,7 @@ set(configs ${CONFIG} Release)
 list(REMOVE_DUPLICATES configs)
 foreach(config IN LISTS configs)
   set(consumer_build ${WORK_DIR}/build-${config})
-  run("configure the consumer (${config})"
+  coactor_run("configure the consumer (${config})"
     ${CMAKE_COMMAND} -S ${consumer_source} -B ${consumer_build} -G ${GENERATOR}
     -DCMAKE_BUILD_TYPE=${config} -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS} ${strict}"
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
@@ -64,11 +49,11 @@ foreach(config IN LISTS configs)
     message(FATAL_ERROR "the consumer found coactor elsewhere than in ${prefix}: ${found}")
   endif()
 
-  run("build the consumer (${config}, ${strict})" ${CMAKE_COMMAND} --build ${consumer_build} --config ${config})
+  coactor_run("build the consumer (${config}, ${strict})" ${CMAKE_COMMAND} --build ${consumer_build} --config ${config})
   set(program ${consumer_build}/my_app)
   if(NOT EXISTS ${program})  # multi-config generators put it in a folder per configuration
     set(program ${consumer_build}/${config}/my_app)
   endif()
-  run("run the consumer (${config})" ${program})
+  coactor_run("run the consumer (${config})" ${program})
   message("${output}")
 endforeach()

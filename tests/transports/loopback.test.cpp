@@ -23,13 +23,26 @@ struct pong {
 
 using namespace loopback_test;
 
+namespace {
+
+/// Nodes "a" and "b" on one loopback network, both on one single-threaded pool, both listening.
+struct two_nodes {
+  std::shared_ptr<loopback_network> network = std::make_shared<loopback_network>();
+  thread_pool pool{1};
+  node a{pool, {.name = "a", .transport = std::make_unique<loopback_transport>(network)}};
+  node b{pool, {.name = "b", .transport = std::make_unique<loopback_transport>(network)}};
+  two_nodes() {
+    REQUIRE(a.listen("a:0"));
+    REQUIRE(b.listen("b:0"));
+  }
+};
+
+}  // namespace
+
 TEST_CASE("loopback: request/reply and pid-in-message across two nodes on one thread pool", "[loopback]") {
-  auto network = std::make_shared<loopback_network>();
-  thread_pool pool(1);
-  node a(pool, {.name = "a", .transport = std::make_unique<loopback_transport>(network)});
-  node b(pool, {.name = "b", .transport = std::make_unique<loopback_transport>(network)});
-  REQUIRE(a.listen("a:0"));
-  REQUIRE(b.listen("b:0"));
+  two_nodes nodes;
+  node &a = nodes.a, &b = nodes.b;
+  thread_pool& pool = nodes.pool;
 
   pid server = b.spawn([](context self) -> process {
     for (;;) {
@@ -62,12 +75,9 @@ TEST_CASE("loopback: request/reply and pid-in-message across two nodes on one th
 }
 
 TEST_CASE("loopback: unknown name and dead pid fail requests at once", "[loopback]") {
-  auto network = std::make_shared<loopback_network>();
-  thread_pool pool(1);
-  node a(pool, {.name = "a", .transport = std::make_unique<loopback_transport>(network)});
-  node b(pool, {.name = "b", .transport = std::make_unique<loopback_transport>(network)});
-  REQUIRE(a.listen("a:0"));
-  REQUIRE(b.listen("b:0"));
+  two_nodes nodes;
+  node &a = nodes.a, &b = nodes.b;
+  thread_pool& pool = nodes.pool;
   pid gone = b.spawn([](context) -> process { co_return; });
   std::optional<error> by_name, by_pid, unreachable;
   a.spawn([&](context self) -> process {
@@ -91,12 +101,9 @@ TEST_CASE("loopback: unknown name and dead pid fail requests at once", "[loopbac
 }
 
 TEST_CASE("loopback: an error reply is the requester's error", "[loopback][reply_error]") {
-  auto network = std::make_shared<loopback_network>();
-  thread_pool pool(1);
-  node a(pool, {.name = "a", .transport = std::make_unique<loopback_transport>(network)});
-  node b(pool, {.name = "b", .transport = std::make_unique<loopback_transport>(network)});
-  REQUIRE(a.listen("a:0"));
-  REQUIRE(b.listen("b:0"));
+  two_nodes nodes;
+  node &a = nodes.a, &b = nodes.b;
+  thread_pool& pool = nodes.pool;
   REQUIRE(b.register_name("strict", b.spawn([](context self) -> process {
     message m = co_await self.receive();
     self.reply(m, error(errc::bad_message, "expected a ping"));

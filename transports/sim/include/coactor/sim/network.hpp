@@ -63,10 +63,9 @@ class network {
   void restore_all();
   bool is_cut(std::string_view from, std::string_view to) const;
 
-  struct endpoint;
-
  private:
   friend class transport;
+  struct endpoint;
   // Links are keyed by the address-book indices of their two ends (see detail/address_book.hpp).
   static std::uint64_t link_key(std::uint32_t from, std::uint32_t to) noexcept { return (std::uint64_t{from} << 32) | to; }
   static std::uint64_t link_key(std::string_view from, std::string_view to);
