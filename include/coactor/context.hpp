@@ -191,7 +191,7 @@ class context {
   /// sent to `m`'s sender as a plain message. Like send(), it never blocks or fails here.
   template <class T>
   void reply(const message& m, T&& answer) const
-    requires(!std::is_same_v<std::remove_cvref_t<T>, error>)
+    requires(!std::is_same_v<std::remove_cvref_t<T>, error> && !std::is_same_v<std::remove_cvref_t<T>, errc>)
   {
     const detail::envelope* req = m.envelope();
     if (!req) return;
@@ -204,8 +204,8 @@ class context {
     p_->node.route(req->from, e);
   }
 
-  /// Answers the request `m` with a failure: the requester's co_await returns `why` as its error, on
-  /// this node or another (a code of coactor::errc travels as it is, any other code as errc::rejected
+  /// Answers the request `m` with a failure (an error, or just an errc): the requester's co_await
+  /// returns `why` as its error, on this node or another (a code of coactor::errc travels as it is, any other code as errc::rejected
   /// with the code's message in the detail). For a plain message, which nobody awaits, `why` goes to
   /// this node's error hook instead.
   void reply(const message& m, error why) const { p_->node.reply_error(m.envelope(), p_->self, std::move(why)); }

@@ -436,11 +436,13 @@ TEST_CASE("reply(m, error): the requester's result is that error, and an error t
       if (m.is<quit>()) co_return;
       if (m.is<int>())
         self.reply(m, error(errc::rejected, "no key " + std::to_string(m.as<int>())));
+      else if (m.is<double>())
+        self.reply(m, errc::not_local);  // a bare code is an error reply too, not a value
       else  // a code of another category: it travels as errc::rejected, with the code's text
         self.reply(m, error(std::make_error_code(std::errc::permission_denied), "read-only"));
     }
   });
-  std::optional<error> ours, foreign;
+  std::optional<error> ours, foreign, bare;
   double elapsed_ms = 1e9;
   n.spawn([&](context self) -> process {
     auto start = std::chrono::steady_clock::now();
@@ -449,6 +451,8 @@ TEST_CASE("reply(m, error): the requester's result is that error, and an error t
     if (!r) ours = r.error();
     auto f = co_await self.request(server, std::string("write"), 10s);
     if (!f) foreign = f.error();
+    auto c = co_await self.request(server, 1.5, 10s);
+    if (!c) bare = c.error();
     self.send(server, 8);  // not a request: nobody waits for the answer
     self.send(server, quit{});
   });
@@ -460,6 +464,8 @@ TEST_CASE("reply(m, error): the requester's result is that error, and an error t
   REQUIRE(foreign);
   CHECK(*foreign == errc::rejected);
   CHECK(foreign->detail() == std::make_error_code(std::errc::permission_denied).message() + ": read-only");
+  REQUIRE(bare);
+  CHECK(*bare == errc::not_local);
   // The error that answered a plain message went to the error hook, with the answering process.
   auto reported = errors.of(errc::rejected);
   REQUIRE(reported.size() == 1);
