@@ -30,14 +30,14 @@ std::optional<count_reply> send_and_count(test_node& client, const process_name&
 
 TEST_CASE("tcp_per_message: thousands of connections leave no TIME_WAIT behind", "[tcp][tcp_per_message]") {
   test_node server("server", per_message::make());
-  const std::string address = server.listen();
+  const std::string address = server.listen(counted_host);
   const process_name name = server.serve_here();
   test_node client("client", per_message::make());
   client.listen();
   server.start();
   const std::int64_t n = 3000 / slowdown;
   auto counted = send_and_count(client, name, n, true);
-  const int lingering = time_wait_count(port_of(address));
+  const int lingering = time_wait_count(address);
   server.stop();
   REQUIRE(counted);
   CHECK(counted->received == n);

@@ -42,7 +42,7 @@ TEST_CASE("tcp_pooled: an idle connection is closed, and the next frame opens a 
   tcp_pooled_options quick;
   quick.idle_timeout = 300ms;
   test_node server("server", std::make_unique<tcp_pooled_transport>(quick));
-  const std::string address = server.listen();
+  const std::string address = server.listen(counted_host);
   const process_name name = server.serve_here();
   test_node client("client", std::make_unique<tcp_pooled_transport>(quick));
   client.listen();
@@ -53,9 +53,9 @@ TEST_CASE("tcp_pooled: an idle connection is closed, and the next frame opens a 
     for (int round = 0; round < 3; ++round) {
       auto r = co_await self.request<std::string>(name, coactor::make<ping>(round, "round " + std::to_string(round), pid{}), 10s);
       replies.push_back(r ? *r : "failed: " + r.error().message());
-      if (round == 0) open_while_busy = established_count(port_of(address));
+      if (round == 0) open_while_busy = established_count(address);
       co_await self.sleep(1200ms);  // idle: both sides close the connection
-      if (round == 0) open_after_idle = established_count(port_of(address));
+      if (round == 0) open_after_idle = established_count(address);
     }
   });
   server.start();

@@ -31,6 +31,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -432,9 +433,19 @@ class peer_process {
   std::string address_;
 };
 
+/// A loopback address of its own for a server whose connections a test counts: sockets of other tests
+/// (on 127.0.0.1) never have it at either end, even when the kernel gives one of them, as its ephemeral
+/// port, the number the server listens on.
+inline constexpr const char* counted_host = "127.0.0.2";
+
 /// TCP connections (IPv4) in `state` (hex, as /proc/net/tcp writes it: "01" established, "06" TIME_WAIT)
-/// with `port` at either end.
-inline int tcp_state_count(std::uint16_t port, const std::string& wanted) {
+/// with the endpoint `address` ("127.0.0.2:41234") at either end.
+inline int tcp_state_count(const std::string& address, const std::string& wanted) {
+  in_addr ip{};
+  if (::inet_pton(AF_INET, address.substr(0, address.rfind(':')).c_str(), &ip) != 1)
+    throw std::runtime_error("tcp_state_count: not an IPv4 address: " + address);
+  char endpoint[32];  // as /proc/net/tcp writes it: the address as a host-order hex word, then the port
+  std::snprintf(endpoint, sizeof endpoint, "%08X:%04X", ip.s_addr, port_of(address));
   std::ifstream in("/proc/net/tcp");
   std::string line;
   std::getline(in, line);  // header
@@ -443,16 +454,12 @@ inline int tcp_state_count(std::uint16_t port, const std::string& wanted) {
     std::istringstream fields(line);
     std::string slot, local, remote, state;
     fields >> slot >> local >> remote >> state;
-    if (state != wanted) continue;
-    auto port_hex = [](const std::string& endpoint) {
-      return static_cast<std::uint16_t>(std::stoul(endpoint.substr(endpoint.find(':') + 1), nullptr, 16));
-    };
-    if (port_hex(local) == port || port_hex(remote) == port) ++n;
+    if (state == wanted && (local == endpoint || remote == endpoint)) ++n;
   }
   return n;
 }
 
-inline int time_wait_count(std::uint16_t port) { return tcp_state_count(port, "06"); }
-inline int established_count(std::uint16_t port) { return tcp_state_count(port, "01"); }
+inline int time_wait_count(const std::string& address) { return tcp_state_count(address, "06"); }
+inline int established_count(const std::string& address) { return tcp_state_count(address, "01"); }
 
 }  // namespace tcp_test
