@@ -19,7 +19,7 @@ TEMPLATE_TEST_CASE("tcp: nodes in two OS processes", "[tcp][process]", pooled, p
   std::string reply;
   int pong_n = 0;
   std::optional<count_reply> counted;
-  client->spawn([&, name, n](context self) -> process {
+  client->spawn([&, name](context self) -> process {
     auto r = co_await self.request<std::string>(name, coactor::make<ping>(1, "across processes", self.pid()), 10s);
     if (r) reply = *r;
     auto p = co_await self.receive<pong>(10s);
@@ -133,7 +133,7 @@ TEMPLATE_TEST_CASE("tcp: a million pooled and 200,000 per-message messages to an
   const std::int64_t n = (is_pooled ? 1'000'000 : 200'000) / slowdown;
   std::optional<count_reply> counted;
   std::optional<error> failed;
-  client->spawn([&, name, n](context self) -> process {
+  client->spawn([&, name](context self) -> process {
     for (std::int64_t i = 0; i < n; ++i) {
       self.send(name, seq{i});
       if (i % 4096 == 4095) co_await self.yield_now();  // let the writes go out as we go
