@@ -7,13 +7,8 @@
 #     and the compiler warned at the call (-Wdeprecated-declarations, naming coactor::make).
 #   cmake -DBUILD_DIR=<build tree> -DSOURCE_DIR=<project root> -DWORK_DIR=<scratch dir> -DGXX=<g++>
 #         -DGENERATOR=<generator> -P CoactorGcc12Test.cmake
-foreach(var BUILD_DIR SOURCE_DIR WORK_DIR GXX GENERATOR)
-  if(NOT ${var})
-    message(FATAL_ERROR "CoactorGcc12Test.cmake: -D${var}=... is required")
-  endif()
-endforeach()
-
 include(${CMAKE_CURRENT_LIST_DIR}/CoactorTestScript.cmake)
+coactor_require(BUILD_DIR SOURCE_DIR WORK_DIR GXX GENERATOR)
 
 set(prefix ${WORK_DIR}/prefix)
 set(build ${WORK_DIR}/build)

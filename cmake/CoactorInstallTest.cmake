@@ -6,13 +6,8 @@
 # coactor's headers give a user no warning either way.
 #   cmake -DBUILD_DIR=<build tree> -DSOURCE_DIR=<project root> -DWORK_DIR=<scratch dir> -DCONFIG=<config>
 #         -DGENERATOR=<generator> -DCXX=<compiler> "-DCXX_FLAGS=<flags>" -P CoactorInstallTest.cmake
-foreach(var BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CXX)
-  if(NOT ${var})
-    message(FATAL_ERROR "CoactorInstallTest.cmake: -D${var}=... is required")
-  endif()
-endforeach()
-
 include(${CMAKE_CURRENT_LIST_DIR}/CoactorTestScript.cmake)
+coactor_require(BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CXX)
 
 set(prefix ${WORK_DIR}/prefix)
 set(consumer_source ${WORK_DIR}/consumer)

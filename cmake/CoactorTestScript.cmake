@@ -1,7 +1,17 @@
 # What the test scripts run with `cmake -P` share (CoactorInstallTest.cmake, CoactorGcc12Test.cmake):
+#   coactor_require(<variable>...)        stops the test unless each variable was given (-D<variable>=...)
 #   coactor_run(<what> <command>...)      runs a command, stops the test with its output if it fails;
 #                                         its output is left in `output`
 #   coactor_install(<build dir> <prefix> [<config>])   `cmake --install` of a build tree into a fresh prefix
+function(coactor_require)
+  foreach(var IN LISTS ARGN)
+    if(NOT ${var})
+      get_filename_component(script ${CMAKE_SCRIPT_MODE_FILE} NAME)
+      message(FATAL_ERROR "${script}: -D${var}=... is required")
+    endif()
+  endforeach()
+endfunction()
+
 function(coactor_run what)
   message("-- ${what}")
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)
