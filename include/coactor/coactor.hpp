@@ -3,10 +3,13 @@
 
 #include <coactor/context.hpp>
 #include <coactor/error.hpp>
+#include <coactor/make.hpp>
 #include <coactor/message.hpp>
 #include <coactor/node.hpp>
+#include <coactor/node_address.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process.hpp>
+#include <coactor/process_name.hpp>
 #include <coactor/result.hpp>
 #include <coactor/scheduler.hpp>
 #include <coactor/thread_pool.hpp>
