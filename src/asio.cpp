@@ -8,15 +8,21 @@
 #include <memory>
 
 namespace coactor {
+namespace {
+
+/// The thread pool a scheduler is, if it is one (the simulator's is not).
+thread_pool* pool_of(scheduler& s) noexcept { return dynamic_cast<thread_pool*>(&s); }
+
+}  // namespace
 
 asio::io_context& io_context(const context& self) {
-  auto* pool = dynamic_cast<thread_pool*>(&self.control_block().node.scheduler());
+  thread_pool* pool = pool_of(self.control_block().node.scheduler());
   if (!pool) throw bad_access("coactor::io_context(): this process does not run on a thread_pool");
   return pool->io_context();
 }
 
 result<void> node::stop_on_signals() {
-  auto* pool = own_pool_ ? own_pool_.get() : dynamic_cast<thread_pool*>(sched_);
+  thread_pool* pool = pool_of(*sched_);
   if (!pool) return error(errc::not_local, "stop_on_signals: this node does not run on a thread_pool");
   // asio::signal_set catches the signals through its own handler (sigaction) and completes the wait
   // on a worker of the pool, so no thread needs the signals blocked or must wait for them.

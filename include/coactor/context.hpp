@@ -149,7 +149,7 @@ class context {
   auto receive_if(Pred&& pred) const
     requires(!detail::closure_at_risk<Pred>)
   {
-    return detail::predicate_receive_awaiter<message, std::decay_t<Pred>, false>(*p_, std::forward<Pred>(pred));
+    return receive_matching<false>(std::forward<Pred>(pred));
   }
 
   /// co_await → result<message>: like receive_if(pred), or errc::timeout after `timeout`.
@@ -157,8 +157,7 @@ class context {
   auto receive_if(Pred&& pred, duration timeout) const
     requires(!detail::closure_at_risk<Pred>)
   {
-    return detail::predicate_receive_awaiter<message, std::decay_t<Pred>, true>(*p_, std::forward<Pred>(pred),
-                                                                                 timeout);
+    return receive_matching<true>(std::forward<Pred>(pred), timeout);
   }
 
   /// co_await → result<R>: sends `msg` to `to` as a request and waits for the reply to that one
@@ -173,8 +172,7 @@ class context {
   auto request(const coactor::pid& to, T&& msg, duration timeout) const
     requires(!detail::braced_temporary_at_risk<T>)
   {
-    return detail::request_awaiter_for<R>(*p_, to, detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)),
-                                          timeout);
+    return send_request<R>(to, std::forward<T>(msg), timeout);
   }
 
   /// co_await → result<R>: a request to whatever process holds a name (see process_name.hpp); an
@@ -183,8 +181,7 @@ class context {
   auto request(process_name to, T&& msg, duration timeout) const
     requires(!detail::braced_temporary_at_risk<T>)
   {
-    return detail::request_awaiter_for<R>(*p_, std::move(to),
-                                          detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)), timeout);
+    return send_request<R>(std::move(to), std::forward<T>(msg), timeout);
   }
 
   /// Answers `m`: if it is a request, the reply goes to the waiting requester; otherwise `answer` is
@@ -237,31 +234,40 @@ class context {
   [[deprecated(COACTOR_GCC12_TEMPORARY_WARNING)]] auto request(const coactor::pid& to, T&& msg, duration timeout) const
     requires detail::braced_temporary_at_risk<T>
   {
-    return detail::request_awaiter_for<R>(*p_, to, detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)),
-                                          timeout);
+    return send_request<R>(to, std::forward<T>(msg), timeout);
   }
   template <class R = message, class T>
   [[deprecated(COACTOR_GCC12_TEMPORARY_WARNING)]] auto request(process_name to, T&& msg, duration timeout) const
     requires detail::braced_temporary_at_risk<T>
   {
-    return detail::request_awaiter_for<R>(*p_, std::move(to),
-                                          detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)), timeout);
+    return send_request<R>(std::move(to), std::forward<T>(msg), timeout);
   }
   template <class Pred>
   [[deprecated(COACTOR_GCC12_TEMPORARY_WARNING)]] auto receive_if(Pred&& pred) const
     requires detail::closure_at_risk<Pred>
   {
-    return detail::predicate_receive_awaiter<message, std::decay_t<Pred>, false>(*p_, std::forward<Pred>(pred));
+    return receive_matching<false>(std::forward<Pred>(pred));
   }
   template <class Pred>
   [[deprecated(COACTOR_GCC12_TEMPORARY_WARNING)]] auto receive_if(Pred&& pred, duration timeout) const
     requires detail::closure_at_risk<Pred>
   {
-    return detail::predicate_receive_awaiter<message, std::decay_t<Pred>, true>(*p_, std::forward<Pred>(pred),
-                                                                                 timeout);
+    return receive_matching<true>(std::forward<Pred>(pred), timeout);
   }
 
  private:
+  // What the public overloads (both sets) do.
+  template <class R, class Target, class T>
+  auto send_request(Target&& to, T&& msg, duration timeout) const {
+    return detail::request_awaiter_for<R>(*p_, std::forward<Target>(to),
+                                          detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)), timeout);
+  }
+  template <bool Timed, class Pred, class... Timeout>
+  auto receive_matching(Pred&& pred, Timeout... timeout) const {
+    return detail::predicate_receive_awaiter<message, std::decay_t<Pred>, Timed>(*p_, std::forward<Pred>(pred),
+                                                                                  timeout...);
+  }
+
   detail::process_base* p_;
 };
 

@@ -30,7 +30,6 @@
 #include <coactor/scheduler.hpp>
 #include <coactor/transport.hpp>
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>

@@ -80,8 +80,8 @@ envelope* make_envelope(A&&... args) {
   e->size_class = cls;
   try {
     void* where = static_cast<char*>(memory) + offset;
-    if constexpr ((is_message_builder<std::remove_cvref_t<A>> || ...))
-      (std::move(args).build_at(where), ...);
+    if constexpr (sizeof...(A) == 1 && (is_message_builder<std::remove_cvref_t<A>> && ...))
+      (std::move(args).build_at(where), ...);  // the one argument: make<T>(...)
     else
       ::new (where) T(std::forward<A>(args)...);
   } catch (...) {
