@@ -8,25 +8,18 @@
 #include <memory>
 
 namespace coactor {
-namespace {
-
-/// The thread pool a scheduler is, if it is one (the simulator's is not).
-thread_pool* pool_of(scheduler& s) noexcept { return dynamic_cast<thread_pool*>(&s); }
-
-}  // namespace
-
 asio::io_context& io_context(const context& self) {
-  thread_pool* pool = pool_of(self.control_block().node.scheduler());
-  if (!pool) throw bad_access("coactor::io_context(): this process does not run on a thread_pool");
-  return pool->io_context();
+  asio::io_context* io = self.control_block().node.scheduler().io_context();
+  if (!io) throw bad_access("coactor::io_context(): this process's scheduler has no io_context (the simulator's has none)");
+  return *io;
 }
 
 result<void> node::stop_on_signals() {
-  thread_pool* pool = pool_of(*sched_);
-  if (!pool) return error(errc::not_local, "stop_on_signals: this node does not run on a thread_pool");
+  asio::io_context* io = sched_->io_context();
+  if (!io) return error(errc::not_local, "stop_on_signals: this node's scheduler has no io_context (the simulator's has none)");
   // asio::signal_set catches the signals through its own handler (sigaction) and completes the wait
   // on a worker of the pool, so no thread needs the signals blocked or must wait for them.
-  auto signals = std::make_shared<asio::signal_set>(pool->io_context(), SIGINT, SIGTERM);
+  auto signals = std::make_shared<asio::signal_set>(*io, SIGINT, SIGTERM);
   signals->async_wait([this, watch = std::weak_ptr<asio::signal_set>(signals)](const std::error_code& ec, int) {
     if (ec) return;  // cancelled: the node is going away (do not touch it)
     if (auto s = watch.lock()) {

@@ -50,7 +50,8 @@ node::node(coactor::scheduler* s, node_options options) {
 node::~node() {
   if (own_pool_) own_pool_->stop();
   core_->shutdown_transport();
-  if (!own_pool_) sched_->forget(*core_);  // a shared scheduler must not step our processes any more
+  if (!own_pool_)  // a shared scheduler must not step our processes any more
+    sched_->forget_if([core = core_.get()](const detail::process_base& p) { return &p.node == core; });  // a shared scheduler must not step our processes any more
   core_.reset();  // ends the remaining processes while the scheduler still exists
 }
 

@@ -131,20 +131,20 @@ envelope* router::decode(const wire::frame_view& f, error& why) {
   return e;
 }
 
-void router::deliver(const node_identity& from, std::string_view frame) {
+result<void> router::deliver(const node_identity& from, std::string_view frame) {
   auto parsed = wire::parse_frame(frame, identity_.incarnation, from.address);
   if (!parsed) {
     bad_frames_.fetch_add(1, std::memory_order_relaxed);
-    node_.report(error(parsed.error().code(), "frame from " + from.name + " (" + from.address + "): " +
-                                                  parsed.error().detail()),
-                 {});
-    return;
+    error bad(parsed.error().code(), "frame from " + from.name + " (" + from.address + "): " + parsed.error().detail());
+    node_.report(bad, {});
+    return bad;
   }
   const wire::frame_view& f = *parsed;
   if (f.kind == wire::frame_kind::hello || f.kind == wire::frame_kind::ack || f.kind == wire::frame_kind::bye) {
     bad_frames_.fetch_add(1, std::memory_order_relaxed);
-    node_.report(error(errc::protocol, "unexpected frame kind from " + from.name), {});
-    return;
+    error bad(errc::protocol, "unexpected frame kind from " + from.name);
+    node_.report(bad, {});
+    return bad;
   }
   // The target: a registered name, or a pid of this incarnation (a pid of an earlier incarnation of
   // this node names a process that is gone).
@@ -173,7 +173,7 @@ void router::deliver(const node_identity& from, std::string_view frame) {
       node_.fail_request(f.from, f.tag, to, bad);
     else
       node_.report(bad, f.from);
-    return;
+    return bad;
   }
   e->from = f.from;
   e->tag = f.tag;
@@ -181,9 +181,10 @@ void router::deliver(const node_identity& from, std::string_view frame) {
   if (unreachable != errc{}) {
     const std::string target = (f.flags & wire::flag_to_name) ? "'" + std::string(f.to_name) + "'" : to.to_string();
     node_.undeliverable(to, e, error(unreachable, target));
-    return;
+    return {};
   }
   node_.route(to, e);
+  return {};
 }
 
 void router::undeliverable(std::string_view frame, const error& why) {

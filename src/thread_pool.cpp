@@ -331,14 +331,14 @@ void thread_pool::stop() noexcept { impl_->stop(); }
 
 void thread_pool::post(std::function<void()> fn) { asio::post(impl_->io, std::move(fn)); }
 
-void thread_pool::forget(const detail::node_core& node) noexcept {
+void thread_pool::forget_if(const std::function<bool(const detail::process_base&)>& doomed) noexcept {
   impl& m = *impl_;
   // Keeps the processes of other nodes, in order; returns how many were dropped.
   auto filter = [&](run_queue& q) {
     run_queue kept;
     std::size_t dropped = 0;
     while (process_base* p = q.pop()) {
-      if (&p->node == &node)
+      if (doomed(*p))
         ++dropped;
       else
         kept.push(p);
@@ -349,7 +349,7 @@ void thread_pool::forget(const detail::node_core& node) noexcept {
   std::lock_guard lock(m.shared_mutex);
   m.shared_size.fetch_sub(filter(m.shared), std::memory_order_relaxed);
   for (worker& w : m.workers) {
-    if (w.next && &w.next->node == &node) w.next = nullptr;
+    if (w.next && doomed(*w.next)) w.next = nullptr;
     filter(w.local);
   }
 }
@@ -369,6 +369,6 @@ void thread_pool::release() noexcept {
   impl_->admissions.fetch_sub(1, std::memory_order_acq_rel);
 }
 
-asio::io_context& thread_pool::io_context() noexcept { return impl_->io; }
+asio::io_context* thread_pool::io_context() noexcept { return &impl_->io; }
 
 }  // namespace coactor

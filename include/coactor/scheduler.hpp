@@ -14,10 +14,13 @@
 
 #include <functional>
 
+namespace asio {
+class io_context;
+}
+
 namespace coactor {
 
 namespace detail {
-class node_core;
 class process_base;
 }  // namespace detail
 
@@ -52,10 +55,17 @@ class scheduler {
   /// Makes run() return soon, in every thread. Thread-safe; may be called from a process.
   virtual void stop() noexcept = 0;
 
-  /// Forgets every queued step of the processes of `node`, which is going away while the scheduler
-  /// lives on (several nodes sharing one scheduler; the simulator crashing a node). Called from the
-  /// scheduler's thread, or while it does not run.
-  virtual void forget(const detail::node_core& node) noexcept { static_cast<void>(node); }
+  /// Forgets every queued step of the processes for which `doomed` is true: a node going away while the
+  /// scheduler lives on (several nodes sharing one scheduler; the simulator crashing a node). Called from
+  /// the scheduler's thread, or while it does not run.
+  virtual void forget_if(const std::function<bool(const detail::process_base&)>& doomed) noexcept {
+    static_cast<void>(doomed);
+  }
+
+  /// The Asio context whose handlers run on this scheduler's threads, for transports and processes that
+  /// do I/O through Asio (thread_pool has one); null when the scheduler has none (the simulator: its
+  /// transport needs no sockets).
+  virtual asio::io_context* io_context() noexcept { return nullptr; }
 
   /// Runs `fn` soon on a scheduler thread (at the next run() if none runs now). Thread-safe; functions
   /// posted by one thread run in the order they were posted.

@@ -19,10 +19,6 @@
 
 #include <memory>
 
-namespace asio {
-class io_context;
-}
-
 namespace coactor {
 
 class thread_pool final : public scheduler {
@@ -44,14 +40,14 @@ class thread_pool final : public scheduler {
   void run() override;
   void stop() noexcept override;
   void post(std::function<void()> fn) override;
-  void forget(const detail::node_core& node) noexcept override;
+  void forget_if(const std::function<bool(const detail::process_base&)>& doomed) noexcept override;
   bool single_threaded() const noexcept override;
   bool on_scheduler_thread() const noexcept override;
   void admit() noexcept override;
   void release() noexcept override;
 
-  /// The Asio context whose handlers run on this pool's workers.
-  asio::io_context& io_context() noexcept;
+  /// The Asio context whose handlers run on this pool's workers (never null).
+  asio::io_context* io_context() noexcept override;
 
  private:
   struct impl;

@@ -55,7 +55,12 @@ class transport_host {
   /// The scheduler the node runs on (timers, work accounting, the thread pool's io_context).
   virtual coactor::scheduler& scheduler() noexcept = 0;
   /// A complete frame (length prefix included) from the peer `from`, as its handshake introduced it.
-  virtual void deliver(const node_identity& from, std::string_view frame) = 0;
+  /// Success: the node took the frame (delivered it, or answered for it: a request to a dead process gets
+  /// a failure reply). An error: the node refused it after reading it (malformed body, unknown codec,
+  /// invalid UTF-8, an out-of-range pid slot, a frame kind that carries no message); the node has already
+  /// reported it (and answered a request whose tag and sender it could read). A transport that confirms
+  /// frames to the sender (tcp_per_message's ack) passes the error on; others need do nothing with it.
+  virtual result<void> deliver(const node_identity& from, std::string_view frame) = 0;
   /// A frame given to send() that will not arrive, and why. The node turns it into a failure reply (for
   /// a request) or a dead letter (for anything else).
   virtual void undeliverable(std::string_view frame, const error& why) = 0;

@@ -36,9 +36,9 @@ class counting_transport final : public transport, private transport_host {
   // transport_host: what the wrapped transport calls.
   const node_identity& identity() const noexcept override { return host_->identity(); }
   coactor::scheduler& scheduler() noexcept override { return host_->scheduler(); }
-  void deliver(const node_identity& from, std::string_view frame) override {
+  result<void> deliver(const node_identity& from, std::string_view frame) override {
     counts_->delivered.fetch_add(1);
-    host_->deliver(from, frame);
+    return host_->deliver(from, frame);
   }
   void undeliverable(std::string_view frame, const error& why) override {
     counts_->undeliverable.fetch_add(1);

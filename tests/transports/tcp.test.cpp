@@ -488,7 +488,7 @@ struct recording_host final : transport_host {
   std::vector<error> lost;
   const node_identity& identity() const noexcept override { return id; }
   coactor::scheduler& scheduler() noexcept override { return sched; }
-  void deliver(const node_identity&, std::string_view) override {}
+  result<void> deliver(const node_identity&, std::string_view) override { return {}; }
   void undeliverable(std::string_view, const error& why) override { lost.push_back(why); }
   void report(const error&) override {}
 };

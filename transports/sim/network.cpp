@@ -280,7 +280,8 @@ void network::arrive(const in_flight& f) {
   } else {
     trace_.add_frame(sched_.now(), kind, static_cast<std::uint32_t>(f.key >> 32), static_cast<std::uint32_t>(f.key), f.digest);
   }
-  if (kind == event_kind::delivered) f.target->host->deliver(*f.sender, f.bytes);
+  if (kind == event_kind::delivered)
+    static_cast<void>(f.target->host->deliver(*f.sender, f.bytes));  // a refusal is reported by the node
 }
 
 }  // namespace coactor::sim

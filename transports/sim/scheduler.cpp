@@ -51,8 +51,8 @@ void scheduler::push(time_point due, void (*run)(void*), void* context) {
   std::push_heap(events_.begin(), events_.end(), later{});
 }
 
-void scheduler::forget(const detail::node_core& node) noexcept {
-  std::erase_if(ready_, [&](detail::process_base* p) { return &p->node == &node; });
+void scheduler::forget_if(const std::function<bool(const detail::process_base&)>& doomed) noexcept {
+  std::erase_if(ready_, [&](detail::process_base* p) { return doomed(*p); });
 }
 
 void scheduler::run() { run_until(time_point::max()); }

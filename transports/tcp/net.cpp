@@ -1,4 +1,4 @@
-#include <coactor/thread_pool.hpp>
+#include <coactor/scheduler.hpp>
 #include <coactor/transports/tcp/address.hpp>
 #include <coactor/transports/tcp/net.hpp>
 
@@ -10,12 +10,12 @@
 namespace coactor::tcp {
 
 result<asio::io_context*> io_context_of(transport_host& host, std::string_view transport_name) {
-  auto* pool = dynamic_cast<thread_pool*>(&host.scheduler());
-  if (!pool)
+  asio::io_context* io = host.scheduler().io_context();
+  if (!io)
     return error(errc::io, std::string(transport_name) +
-                               " needs a node running on a coactor::thread_pool (its io_context runs the sockets); "
-                               "this node's scheduler is not one");
-  return &pool->io_context();
+                               " needs a scheduler with an io_context to run its sockets (a coactor::thread_pool); "
+                               "this node's scheduler has none");
+  return io;
 }
 
 void run_on(const strand& ex, std::function<void()> fn) {

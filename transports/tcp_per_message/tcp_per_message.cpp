@@ -39,6 +39,16 @@ const std::string& ack_frame() {
   return ack;
 }
 
+/// The ack of a frame the node refused: its reason, for the sender.
+std::string refusal_frame(const error& why) {
+  std::string out;
+  const std::size_t start = wire::begin_frame(out, wire::frame_kind::ack, codec{}, 0);
+  const bool ours = why.code().category() == error_category();
+  wire::write_status(out, ours ? why.code().value() : static_cast<int>(errc::protocol), why.detail());
+  wire::end_frame(out, start);
+  return out;
+}
+
 /// One frame on a connection of its own.
 struct exchange {
   exchange(std::string a, std::string f, tcp::strand e)
@@ -253,12 +263,14 @@ struct tcp_per_message_transport::core : std::enable_shared_from_this<core> {
           case wire::frame_kind::request:
           case wire::frame_kind::reply:
           case wire::frame_kind::failure:
-            host.deliver(conn.peer(), f);
+          {
             // After the delivery: the sender's next frame waits for this ack. Held as work until
             // written, so that this node's run() does not return with the ack unsent.
+            const result<void> taken = host.deliver(conn.peer(), f);
             link.hold(1);
-            if (!conn.send(ack_frame())) link.release(1);
+            if (!conn.send(taken ? ack_frame() : refusal_frame(taken.error()))) link.release(1);
             continue;
+          }
           case wire::frame_kind::bye:
             bye = true;
             break;

@@ -274,7 +274,7 @@ struct tcp_pooled_transport::core : std::enable_shared_from_this<core> {
         const std::string_view f = frames.substr(0, n);
         frames.remove_prefix(n);
         if (is_data(f)) {
-          host.deliver(conn.peer(), f);
+          static_cast<void>(host.deliver(conn.peer(), f));  // a refusal is reported by the node
         } else if (static_cast<wire::frame_kind>(static_cast<unsigned char>(f[wire::length_bytes])) ==
                    wire::frame_kind::bye) {
           bye = true;  // nothing may follow it

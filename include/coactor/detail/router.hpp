@@ -43,7 +43,7 @@ class router final : public transport_host {
   // transport_host
   const node_identity& identity() const noexcept override { return identity_; }
   coactor::scheduler& scheduler() noexcept override;
-  void deliver(const node_identity& from, std::string_view frame) override;
+  result<void> deliver(const node_identity& from, std::string_view frame) override;
   void undeliverable(std::string_view frame, const error& why) override;
   void report(const error& what) override;
 

@@ -57,7 +57,7 @@ class scheduler final : public coactor::scheduler {
   void run() override;
   void stop() noexcept override { stopped_ = true; }
   void post(std::function<void()> fn) override { at(duration::zero(), std::move(fn)); }
-  void forget(const detail::node_core& node) noexcept override;
+  void forget_if(const std::function<bool(const detail::process_base&)>& doomed) noexcept override;
   bool single_threaded() const noexcept override { return true; }
   bool on_scheduler_thread() const noexcept override { return true; }
 
