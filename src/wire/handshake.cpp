@@ -23,9 +23,13 @@ bool get_string(reader& r, detail::codec_state& s, std::string& out, std::size_t
   return true;
 }
 
+constexpr std::string_view mode_key = "mode";
+constexpr std::string_view per_message_mode = "per-message";
+constexpr std::string_view pooled_mode = "pooled";
+
 }  // namespace
 
-void write_greeting(std::string& out, const node_identity& self) {
+void write_greeting(std::string& out, const node_identity& self, connection_mode mode) {
   write_preamble(out);
   const std::size_t start = begin_frame(out, frame_kind::hello, codec{}, 0);
   writer w(out);
@@ -34,7 +38,13 @@ void write_greeting(std::string& out, const node_identity& self) {
   put_string(w, self.address);
   w.byte(static_cast<std::uint8_t>(self.format));
   w.fixed(0, 4);  // capabilities
-  w.varint(0);    // extensions
+  if (mode == connection_mode::per_message) {
+    w.varint(1);  // extensions
+    put_string(w, mode_key);
+    put_string(w, per_message_mode);
+  } else {
+    w.varint(0);
+  }
   end_frame(out, start);
 }
 
@@ -63,7 +73,14 @@ result<hello> parse_hello(std::string_view frame) {
     std::string key, value;
     if (!get_string(r, s, key, 255, "extension key") || !get_string(r, s, value, 64 * 1024, "extension value"))
       return error(errc::protocol, s.to_error("hello").detail());
-    h.extensions.emplace_back(std::move(key), std::move(value));
+    if (key != mode_key) {
+      h.extensions.emplace_back(std::move(key), std::move(value));
+    } else if (value == per_message_mode || value == pooled_mode) {
+      h.mode = value == pooled_mode ? connection_mode::pooled : connection_mode::per_message;
+    } else {
+      // A mode this node does not speak: it could not answer the peer's frames as the peer expects.
+      return error(errc::protocol, "hello: unknown connection mode '" + value + "'");
+    }
   }
   return h;
 }

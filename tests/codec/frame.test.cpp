@@ -555,3 +555,35 @@ TEST_CASE("frame: write_status writes only details that read_status accepts", "[
   CHECK(cut == std::string(max_status_detail - 1, 'x'));
   CHECK(round_trip(std::string(max_status_detail + 5, '\xff')) == std::string(max_status_detail, '?'));
 }
+
+TEST_CASE("frame: the hello's connection mode, extension \"mode\"", "[wire][handshake]") {
+  const node_identity self = identity(7, "n", "a:1", codec::binary);
+  // A per-message node says so; the bytes, by hand: one extension, "mode" = "per-message".
+  std::string out;
+  write_greeting(out, self, connection_mode::per_message);
+  const std::string frame = out.substr(preamble_bytes);
+  CHECK(frame == hello_frame(le64(7) + str("n") + str("a:1") + bytes_of({0x01, 0, 0, 0, 0, 0x01}) + str("mode") +
+                             str("per-message")));
+  auto h = parse_hello(frame);
+  if (!h) FAIL(h.error().message());
+  CHECK(h->mode == connection_mode::per_message);
+  CHECK(h->extensions.empty());  // the mode is read into its field, not listed
+  // A pooled node leaves it out, and a hello without it is pooled; "pooled" said explicitly is read too,
+  // among other extensions, which are kept.
+  std::string pooled;
+  write_greeting(pooled, self, connection_mode::pooled);
+  auto p = parse_hello(std::string_view(pooled).substr(preamble_bytes));
+  REQUIRE(p);
+  CHECK(p->mode == connection_mode::pooled);
+  auto explicit_pooled = parse_hello(hello_frame(le64(7) + str("n") + str("") + bytes_of({0x01, 0, 0, 0, 0, 0x02}) +
+                                                 str("cookie") + str("abc") + str("mode") + str("pooled")));
+  if (!explicit_pooled) FAIL(explicit_pooled.error().message());
+  CHECK(explicit_pooled->mode == connection_mode::pooled);
+  CHECK(explicit_pooled->extensions == std::vector<std::pair<std::string, std::string>>{{"cookie", "abc"}});
+  // A mode this node does not speak is refused: it could not answer the peer's frames as expected.
+  auto unknown = parse_hello(hello_frame(le64(7) + str("n") + str("") + bytes_of({0x01, 0, 0, 0, 0, 0x01}) + str("mode") +
+                                         str("carrier-pigeon")));
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error() == errc::protocol);
+  CHECK_THAT(unknown.error().detail(), Catch::Contains("unknown connection mode 'carrier-pigeon'"));
+}

@@ -10,6 +10,11 @@
 //   varint  count of extensions, then that many (string key, string value) pairs; unknown keys are
 //           ignored. Room for what comes later (a cookie challenge, a TLS upgrade) without a new version.
 //
+// Extensions defined so far:
+//   "mode"  how the node sends: "per-message" (a connection per frame, each frame waiting for its ack)
+//           or "pooled"; absent means pooled. The side that accepted a connection acks every message,
+//           request, reply and failure frame of a per-message peer; a pooled peer gets no acks.
+//
 // A peer whose preamble or hello is wrong (not coactor, incompatible version, malformed hello, a frame
 // before the hello) is refused: the refusing side sends a bye frame naming the reason, when it can,
 // and closes.
@@ -26,14 +31,22 @@
 
 namespace coactor::wire {
 
+/// How a node sends frames, as its hello says (extension "mode").
+enum class connection_mode : std::uint8_t {
+  pooled,       ///< frames on connections that stay open; no acks
+  per_message,  ///< a connection per frame; the accepting side answers each data frame with an ack
+};
+
 struct hello {
   node_identity node;
   std::uint32_t capabilities = 0;
+  connection_mode mode = connection_mode::pooled;
+  /// The extensions other than "mode", as received.
   std::vector<std::pair<std::string, std::string>> extensions;
 };
 
-/// Appends the preamble and the hello frame of `self`.
-void write_greeting(std::string& out, const node_identity& self);
+/// Appends the preamble and the hello frame of `self` (a pooled hello carries no "mode": the default).
+void write_greeting(std::string& out, const node_identity& self, connection_mode mode = connection_mode::pooled);
 
 /// Parses a hello frame (a complete frame, as frame_size() delimits it).
 result<hello> parse_hello(std::string_view frame);
