@@ -14,14 +14,6 @@ namespace {
 
 constexpr std::size_t initial_buffer = 64 * 1024;
 
-std::string milliseconds(duration d) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + "ms";
-}
-
-wire::frame_kind kind_of(std::string_view frame) noexcept {
-  return static_cast<wire::frame_kind>(static_cast<unsigned char>(frame[wire::length_bytes]));
-}
-
 }  // namespace
 
 connection::connection(socket s, strand ex, connection_options options, handlers h)
@@ -48,9 +40,9 @@ bool connection::detached() const {
 
 // ---- starting ----
 
-void connection::start(const node_identity& self) {
+void connection::start(const node_identity& self, wire::connection_mode mode) {
   std::string greeting;
-  wire::write_greeting(greeting, self);
+  wire::write_greeting(greeting, self, mode);
   {
     std::lock_guard lock(mutex_);
     prefix_ = std::move(greeting);
@@ -260,7 +252,7 @@ void connection::process() {
         }
         const std::string_view frame = avail.substr(0, *size);
         start_ += *size;
-        if (frame.size() > wire::length_bytes && kind_of(frame) == wire::frame_kind::bye) {
+        if (frame.size() > wire::length_bytes && frame_queue::kind_of(frame) == wire::frame_kind::bye) {
           auto f = wire::parse_frame(frame, 0, {});
           auto status = f ? wire::read_status(f->payload) : result<wire::status>(f.error());
           const std::string reason = status ? status->to_error().message() : std::string("a malformed bye");
@@ -270,6 +262,7 @@ void connection::process() {
         if (!h) return handshake_failed(error(errc::protocol, remote_ + ": " + h.error().detail()), true);
         handshake_timer_.cancel();
         peer_ = h->node;
+        peer_mode_ = h->mode;
         opened_ = true;
         phase_ = phase::frames;
         arm_idle();

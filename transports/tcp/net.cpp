@@ -32,11 +32,11 @@ void set_options(socket& s) {
 
 std::string to_string(const asio::ip::tcp::endpoint& e) { return node_address{e.address().to_string(), e.port()}.to_string(); }
 
-namespace {
-
 std::string milliseconds(duration d) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + "ms";
 }
+
+namespace {
 
 // One connection attempt; every handler runs on the strand, and `finished` makes the first outcome win.
 struct connect_op : std::enable_shared_from_this<connect_op> {

@@ -1,13 +1,11 @@
-// tcp_pooled: the peer table and the life of its connections. The socket work (handshake, reading,
-// coalesced writing, closing) is tcp::connection's; this file decides which connection a frame goes on
-// and what happens to frames when a connection does not work out.
+// tcp_pooled's connection policy: the peer table, which connection a frame goes on, and what happens to
+// frames when a connection does not work out. The connections themselves are the core's
+// (tcp/transport_core.hpp): it opens them for us, reads them, says bye when idle, reports refusals.
 //
-// State: everything below `mutex` in `core` is guarded by it. Connection handlers run on each
-// connection's strand and take the mutex for the table; host calls are made without it (a delivery may
-// send, and sending takes it), through the host_link.
-#include <coactor/transports/tcp/connection.hpp>
-#include <coactor/transports/tcp/host_link.hpp>
-#include <coactor/transports/tcp/net.hpp>
+// State: what is below `mutex_` is guarded by it. The core's events arrive on each connection's strand
+// and take the mutex for the table; host calls are made without it (a delivery may send, and sending
+// takes it).
+#include <coactor/transports/tcp/transport_core.hpp>
 #include <coactor/transports/tcp_pooled.hpp>
 
 #include <map>
@@ -21,23 +19,22 @@ namespace {
 
 struct peer;
 
-/// One connection as the pooled transport sees it.
+/// One connection as the pooled policy sees it.
 struct channel {
   std::shared_ptr<tcp::connection> conn;  // null while connecting
-  std::shared_ptr<peer> owner;            // the peer whose frames it carries; null: it only receives
+  std::shared_ptr<peer> owner;            // the peer whose frames it carries; null once it closed
   bool outbound = false;                  // this node opened it
   bool open = false;                      // the handshake is done and frames may be given to it
   std::size_t retried_given = 0;          // the first frames given to it were already retries
-  std::string target;                     // for messages: the address dialled, or the peer's endpoint
+  std::string target;                     // for messages: the address dialled, or the peer's
 };
 
 /// Another node, as far as sending to it goes.
 struct peer {
   std::string address;                // where it listens; empty if it does not
   std::uint64_t incarnation = 0;      // 0 until a hello told it
-  std::shared_ptr<channel> sending;   // the connection its frames go on (connecting or open), or null
-  std::shared_ptr<channel> closing;   // the previous one, closing gracefully: a new one waits for it
-  tcp::frame_queue waiting;           // frames while no connection is open
+  std::shared_ptr<channel> sending;   // the connection its frames go on (connecting, open or closing)
+  tcp::frame_queue waiting;           // frames while no connection takes them
   std::size_t waiting_retried = 0;    // the first frames of `waiting` are retries (their second try)
 
   std::string describe() const {
@@ -46,358 +43,37 @@ struct peer {
   }
 };
 
-bool is_data(std::string_view frame) noexcept {
-  switch (static_cast<wire::frame_kind>(static_cast<unsigned char>(frame[wire::length_bytes]))) {
-    case wire::frame_kind::message:
-    case wire::frame_kind::request:
-    case wire::frame_kind::reply:
-    case wire::frame_kind::failure:
-      return true;
-    default:
-      return false;
-  }
+const error& shut_down() {
+  static const error e(errc::stopped, "the transport shut down");
+  return e;
 }
 
-bool refused_by_us(const error& why) {
-  return why == errc::protocol || why == errc::too_large || why == errc::bad_message;
-}
+class pooled_policy final : public tcp::connection_policy {
+ public:
+  pooled_policy(tcp::transport_core& core, const tcp_pooled_options& options) : core_(core), options_(options) {}
 
-}  // namespace
+  wire::connection_mode mode() const noexcept override { return wire::connection_mode::pooled; }
+  bool sends_on_accepted() const noexcept override { return true; }
 
-struct tcp_pooled_transport::core : std::enable_shared_from_this<core> {
-  explicit core(tcp_pooled_options o) : options(o) {}
-
-  const tcp_pooled_options options;
-  tcp::host_link link;
-  asio::io_context* io = nullptr;
-  error no_io{std::error_code{}};
-
-  std::mutex mutex;
-  bool stopped = false;
-  node_identity self;  // what this node says in its hello (the address once listen() succeeded)
-  std::shared_ptr<tcp::listener> listener;
-  std::map<std::string, std::shared_ptr<peer>, std::less<>> by_address;
-  std::unordered_map<std::uint64_t, std::shared_ptr<peer>> by_incarnation;
-  std::unordered_set<std::shared_ptr<channel>> channels;
-
-  tcp::connection_options connection_options() const {
-    tcp::connection_options o;
-    o.handshake_timeout = options.connect_timeout;
-    o.close_timeout = options.connect_timeout;
-    o.idle_timeout = options.idle_timeout;
-    o.max_batch_bytes = options.max_batch_bytes;
-    return o;
-  }
-
-  // ---- host calls (never under the mutex) ----
-
-  /// Frames that will not arrive: each to the host, and their work released.
-  void give_up(const tcp::frame_queue& frames, const error& why) {
-    if (frames.empty()) return;
-    link.call([&](transport_host& host) { frames.for_each([&](std::string_view f) { host.undeliverable(f, why); }); });
-    link.release(frames.frames());
-  }
-
-  void report(const error& what) {
-    link.call([&](transport_host& host) { host.report(what); });
-  }
-
-  // ---- the peer table (mutex held) ----
-
-  std::shared_ptr<peer> find_peer(const peer_ref& ref) {
-    if (ref.incarnation != 0)
-      if (auto it = by_incarnation.find(ref.incarnation); it != by_incarnation.end()) return it->second;
-    if (ref.address.empty()) return nullptr;
-    if (auto it = by_address.find(ref.address); it != by_address.end()) return it->second;
-    auto p = std::make_shared<peer>();
-    p->address = std::string(ref.address);
-    by_address.emplace(p->address, p);
-    return p;
-  }
-
-  /// The peer a hello introduces (an inbound connection's, or an outbound one's for `known`).
-  std::shared_ptr<peer> merge_peer(const node_identity& node, std::shared_ptr<peer> known) {
-    std::shared_ptr<peer> p = std::move(known);
-    if (!p)
-      if (auto it = by_incarnation.find(node.incarnation); it != by_incarnation.end()) p = it->second;
-    if (!p && !node.address.empty())
-      if (auto it = by_address.find(node.address); it != by_address.end())
-        if (it->second->incarnation == 0 || it->second->incarnation == node.incarnation) p = it->second;
-    if (!p) {
-      // New, or a new incarnation at a known address: this one takes the address (the previous one stays
-      // reachable by its incarnation until its connection closes).
-      p = std::make_shared<peer>();
-      p->address = node.address;
-      if (!p->address.empty()) by_address[p->address] = p;
-    }
-    if (p->incarnation != node.incarnation) {
-      if (auto it = by_incarnation.find(p->incarnation); it != by_incarnation.end() && it->second == p)
-        by_incarnation.erase(it);
-      p->incarnation = node.incarnation;
-    }
-    by_incarnation[p->incarnation] = p;
-    if (p->address.empty() && !node.address.empty()) {
-      p->address = node.address;
-      by_address[p->address] = p;
-    }
-    return p;
-  }
-
-  void forget_if_unused(const std::shared_ptr<peer>& p) {
-    if (p->sending || p->closing || !p->waiting.empty()) return;
-    if (auto it = by_address.find(p->address); it != by_address.end() && it->second == p) by_address.erase(it);
-    if (auto it = by_incarnation.find(p->incarnation); it != by_incarnation.end() && it->second == p)
-      by_incarnation.erase(it);
-  }
-
-  /// Starts a connection for `p` (which has an address and no connection).
-  void connect(const std::shared_ptr<peer>& p) {
-    auto ch = std::make_shared<channel>();
-    ch->owner = p;
-    ch->outbound = true;
-    ch->target = p->address;
-    p->sending = ch;
-    channels.insert(ch);
-    auto ex = asio::make_strand(*io);
-    tcp::async_connect(ex, p->address, options.connect_timeout,
-                       [w = weak_from_this(), ch, ex](result<tcp::socket> s) {
-                         if (auto c = w.lock()) c->connected(ch, ex, std::move(s));
-                       });
-  }
-
-  // ---- connection events ----
-
-  tcp::connection::handlers handlers_for(const std::shared_ptr<channel>& ch) {
-    tcp::connection::handlers h;
-    std::weak_ptr<core> w = weak_from_this();
-    std::weak_ptr<channel> wc = ch;
-    h.hello = [w, wc](tcp::connection& conn, const wire::hello& hello) {
-      auto c = w.lock();
-      auto chan = wc.lock();
-      if (c && chan) c->on_hello(chan, conn, hello);
-    };
-    h.frames = [w, wc](tcp::connection& conn, std::string_view frames) {
-      auto c = w.lock();
-      auto chan = wc.lock();
-      if (c && chan) c->on_frames(chan, conn, frames);
-    };
-    h.written = [w](tcp::connection&, std::size_t n) {
-      if (auto c = w.lock()) c->link.release(n);
-    };
-    h.idle = [w, wc](tcp::connection& conn) {
-      auto c = w.lock();
-      auto chan = wc.lock();
-      if (c && chan) c->on_idle(chan, conn);
-    };
-    h.closed = [w, wc](tcp::connection& conn, tcp::connection_end end) {
-      auto c = w.lock();
-      auto chan = wc.lock();
-      if (c && chan) c->on_closed(chan, conn, std::move(end));
-    };
-    return h;
-  }
-
-  void connected(const std::shared_ptr<channel>& ch, const tcp::strand& ex, result<tcp::socket> s) {
-    if (!s) return connect_failed(ch, s.error());
-    std::shared_ptr<tcp::connection> conn;
-    node_identity me;
-    {
-      std::lock_guard lock(mutex);
-      if (stopped || !channels.count(ch)) return;  // the socket closes as it goes
-      conn = tcp::connection::make(std::move(*s), ex, connection_options(), handlers_for(ch));
-      ch->conn = conn;
-      me = self;
-    }
-    conn->start(me);
-  }
-
-  void connect_failed(const std::shared_ptr<channel>& ch, const error& why) {
-    tcp::frame_queue lost;
-    {
-      std::lock_guard lock(mutex);
-      channels.erase(ch);
-      std::shared_ptr<peer> p = std::exchange(ch->owner, nullptr);
-      if (!p || p->sending != ch) return;
-      p->sending = nullptr;
-      lost = std::move(p->waiting);
-      p->waiting.clear();
-      p->waiting_retried = 0;
-      forget_if_unused(p);
-    }
-    give_up(lost, error(errc::unreachable, why.detail()));
-  }
-
-  void accepted(result<tcp::socket> s) {
-    if (!s) return report(s.error());
-    std::shared_ptr<tcp::connection> conn;
-    node_identity me;
-    {
-      std::lock_guard lock(mutex);
-      if (stopped) return;
-      auto ch = std::make_shared<channel>();
-      conn = tcp::connection::make(std::move(*s), asio::make_strand(*io), connection_options(), handlers_for(ch));
-      ch->conn = conn;
-      ch->target = conn->remote();
-      channels.insert(ch);
-      me = self;
-    }
-    conn->start(me);
-  }
-
-  void on_hello(const std::shared_ptr<channel>& ch, tcp::connection& conn, const wire::hello& hello) {
-    std::lock_guard lock(mutex);
-    if (stopped || !channels.count(ch)) return;
-    if (ch->outbound) {
-      std::shared_ptr<peer> p = ch->owner;
-      if (!p) return;
-      merge_peer(hello.node, p);
-      ch->open = true;
-      ch->retried_given = p->waiting_retried;
-      if (conn.send(p->waiting)) p->waiting_retried = 0;  // else it is closing already: on_closed sees them
-      return;
-    }
-    ch->target = hello.node.address.empty() ? conn.remote() : hello.node.address;
-    std::shared_ptr<peer> p = merge_peer(hello.node, nullptr);
-    if (!p->sending && !p->closing) {  // reuse the peer's connection to send back to it
-      p->sending = ch;
-      ch->owner = p;
-      ch->open = true;
-    }
-  }
-
-  void on_frames(const std::shared_ptr<channel>& ch, tcp::connection& conn, std::string_view frames) {
-    bool bye = false;
-    int unexpected = 0;
-    link.call([&](transport_host& host) {
-      while (!frames.empty()) {
-        const std::size_t n = tcp::frame_queue::size_of(frames);
-        const std::string_view f = frames.substr(0, n);
-        frames.remove_prefix(n);
-        if (is_data(f)) {
-          static_cast<void>(host.deliver(conn.peer(), f));  // a refusal is reported by the node
-        } else if (static_cast<wire::frame_kind>(static_cast<unsigned char>(f[wire::length_bytes])) ==
-                   wire::frame_kind::bye) {
-          bye = true;  // nothing may follow it
-          break;
-        } else {
-          unexpected = static_cast<unsigned char>(f[wire::length_bytes]);
-          break;
-        }
-      }
-    });
-    if (unexpected) {
-      conn.refuse(error(errc::protocol, "unexpected frame of kind " + std::to_string(unexpected) + " from " + ch->target));
-    } else if (bye) {
-      // The peer closes this connection (it was idle there): stop giving it frames, flush what it has,
-      // shut our side down. Frames for the peer wait until it has closed, then go on a new connection.
-      {
-        std::lock_guard lock(mutex);
-        if (auto p = ch->owner; p && p->sending == ch) {
-          p->sending = nullptr;
-          p->closing = ch;
-        }
-        ch->open = false;
-      }
-      conn.finish(false);
-    }
-  }
-
-  void on_idle(const std::shared_ptr<channel>& ch, tcp::connection& conn) {
-    {
-      std::lock_guard lock(mutex);
-      if (stopped) return;
-      if (auto p = ch->owner; p && p->sending == ch) {
-        p->sending = nullptr;
-        p->closing = ch;
-      }
-      ch->open = false;
-    }
-    conn.send_bye_and_finish(error(errc::timeout, "idle"));
-  }
-
-  void on_closed(const std::shared_ptr<channel>& ch, tcp::connection& conn, tcp::connection_end end) {
-    tcp::frame_queue lost;
-    error lost_why(errc::unreachable, end.why.code() ? ch->target + ": " + end.why.detail() : ch->target + ": connection closed");
-    bool stopping;
-    std::string who;
-    {
-      std::lock_guard lock(mutex);
-      stopping = stopped;
-      channels.erase(ch);
-      std::shared_ptr<peer> p = std::exchange(ch->owner, nullptr);
-      ch->open = false;
-      ch->conn = nullptr;
-      who = p ? p->describe() : ch->target;
-      if (stopping) {
-        lost = std::move(end.unwritten);
-      } else if (p) {
-        if (p->sending == ch) p->sending = nullptr;
-        if (p->closing == ch) p->closing = nullptr;
-        // Frames given to this connection and not written: a second try on a new connection, except
-        // for those that were already on their second.
-        const std::size_t already = ch->retried_given > end.written ? ch->retried_given - end.written : 0;
-        end.unwritten.split_front(already, lost);
-        const std::size_t retry = end.unwritten.frames();
-        p->waiting.prepend(std::move(end.unwritten));
-        p->waiting_retried += retry;
-        if (ch->outbound && !end.opened) {
-          // The handshake failed (refused, timed out, not coactor): as for a failed connect.
-          lost.append(std::move(p->waiting));
-          p->waiting.clear();
-          p->waiting_retried = 0;
-        }
-        if (!p->waiting.empty() && !p->sending && !p->closing) {
-          if (!p->address.empty()) {
-            connect(p);
-          } else {
-            lost.append(std::move(p->waiting));
-            p->waiting.clear();
-            p->waiting_retried = 0;
-            lost_why = error(errc::unreachable, p->describe() + ": its connection to this node closed" +
-                                                    (end.why.code() ? " (" + end.why.detail() + ")" : std::string()));
-          }
-        }
-        forget_if_unused(p);
-      }
-    }
-    static_cast<void>(conn);
-    if (stopping) return give_up(lost, error(errc::stopped, "the transport shut down"));
-    if (!end.graceful) {
-      if (refused_by_us(end.why)) {
-        report(error(end.why.code(), "tcp_pooled: refused the connection with " + who + ": " + end.why.detail()));
-      } else if (!ch->outbound && !end.opened) {
-        report(error(end.why.code(), "tcp_pooled: handshake from " + who + " failed: " + end.why.detail()));
-      }
-      if (end.opened && end.written > 0 && !end.clean_eof)
-        report(error(errc::unreachable, "tcp_pooled: the connection to " + who + " broke (" + end.why.detail() +
-                                            "); of the " + std::to_string(end.written) +
-                                            " frame(s) written on it, any the peer had not read yet are lost"));
-    }
-    give_up(lost, lost_why);
-  }
-
-  // ---- the transport's operations ----
-
-  void send(const peer_ref& ref, std::string_view frame) {
-    if (!io) {
-      link.call([&](transport_host& host) { host.undeliverable(frame, no_io); });
-      return;
-    }
+  // A connection being closed (the peer's bye, or idle) takes no more frames (connection::send is false):
+  // they wait, and once it has closed go on a new connection, so nothing written on the old one is
+  // overtaken.
+  void send(const peer_ref& ref, std::string_view frame) override {
     error why{std::error_code{}};
     bool held = false;
     {
-      std::lock_guard lock(mutex);
-      std::shared_ptr<peer> p = stopped ? nullptr : find_peer(ref);
-      if (stopped) {
-        why = error(errc::stopped, "the transport shut down");
+      std::lock_guard lock(mutex_);
+      std::shared_ptr<peer> p = stopped_ ? nullptr : find_peer(ref);
+      if (stopped_) {
+        why = shut_down();
       } else if (!p) {
         why = error(errc::unreachable, "node " + std::to_string(ref.incarnation) +
                                            " does not listen and has no connection to this node");
       } else {
         // Held before the frame is handed on: its write may complete on another thread at once.
-        held = link.hold(1);
+        held = core_.link().hold(1);
         if (p->sending && p->sending->open && p->sending->conn->send(frame)) return;
-        if (p->sending || p->closing) {  // the connection being opened, or the one after the closing one
+        if (p->sending) {  // being opened, or closing: the next one opens after it
           p->waiting.append(frame);
           return;
         }
@@ -411,78 +87,228 @@ struct tcp_pooled_transport::core : std::enable_shared_from_this<core> {
         why = error(errc::unreachable, p->describe() + " has no connection to this node");
       }
     }
-    link.call([&](transport_host& host) { host.undeliverable(frame, why); });
-    if (held) link.release(1);
+    core_.link().call([&](transport_host& host) { host.undeliverable(frame, why); });
+    if (held) core_.link().release(1);
   }
+
+  void opened(tcp::connection& conn, const wire::hello& hello, bool accepted) override {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    if (!accepted) {
+      auto it = channels_.find(&conn);
+      if (it == channels_.end() || !it->second->owner) return;
+      channel& ch = *it->second;
+      merge_peer(hello.node, ch.owner);
+      ch.open = true;
+      ch.retried_given = ch.owner->waiting_retried;
+      if (conn.send(ch.owner->waiting)) ch.owner->waiting_retried = 0;  // else it is closing already: closed() sees them
+      return;
+    }
+    std::shared_ptr<peer> p = merge_peer(hello.node, nullptr);
+    if (p->sending) return;
+    // Send back to the peer on the connection it opened.
+    auto ch = std::make_shared<channel>();
+    ch->conn = conn.shared_from_this();
+    ch->owner = p;
+    ch->open = true;
+    ch->target = hello.node.address.empty() ? conn.remote() : hello.node.address;
+    p->sending = ch;
+    channels_.emplace(&conn, std::move(ch));
+  }
+
+  void closed(tcp::connection& conn, tcp::connection_end& end) override {
+    tcp::frame_queue lost;
+    std::shared_ptr<channel> ch;
+    std::shared_ptr<peer> p;
+    std::string who;
+    error lost_why = shut_down();
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = channels_.find(&conn); it != channels_.end()) {
+        ch = std::move(it->second);
+        channels_.erase(it);
+        p = std::exchange(ch->owner, nullptr);
+        ch->open = false;
+        ch->conn = nullptr;
+      }
+      if (stopped_ || !p) {
+        lost = std::move(end.unwritten);  // nothing was given to a connection we did not know, unless stopped
+      } else {
+        who = p->describe();
+        lost_why = error(errc::unreachable, ch->target + ": " + (end.why.code() ? end.why.detail() : "connection closed"));
+        if (p->sending == ch) p->sending = nullptr;
+        // Frames given to this connection and not written: a second try on a new connection, except
+        // for those that were already on their second.
+        const std::size_t already = ch->retried_given > end.written ? ch->retried_given - end.written : 0;
+        end.unwritten.split_front(already, lost);
+        const std::size_t retry = end.unwritten.frames();
+        p->waiting.prepend(std::move(end.unwritten));
+        p->waiting_retried += retry;
+        if (ch->outbound && !end.opened) {
+          // The handshake failed (refused, timed out, not coactor): as for a failed connect.
+          lost.append(std::move(p->waiting));
+          p->waiting.clear();
+          p->waiting_retried = 0;
+        }
+        if (!p->waiting.empty() && !p->sending) {
+          if (!p->address.empty()) {
+            connect(p);
+          } else {
+            lost.append(std::move(p->waiting));
+            p->waiting.clear();
+            p->waiting_retried = 0;
+            lost_why = error(errc::unreachable, p->describe() + ": its connection to this node closed" +
+                                                    (end.why.code() ? " (" + end.why.detail() + ")" : std::string()));
+          }
+        }
+        forget_if_unused(p);
+      }
+    }
+    if (!who.empty() && !end.graceful && end.opened && end.written > 0 && !end.clean_eof)
+      core_.report(error(errc::unreachable, "tcp_pooled: the connection to " + who + " broke (" +
+                                                end.why.detail() + "); of the " + std::to_string(end.written) +
+                                                " frame(s) written on it, any the peer had not read yet are lost"));
+    core_.give_up(lost, lost_why);
+  }
+
+  void stop() override {
+    std::vector<std::shared_ptr<tcp::connection>> conns;
+    tcp::frame_queue lost;
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+      std::unordered_set<peer*> seen;
+      auto drain = [&](const std::shared_ptr<peer>& p) {
+        if (!seen.insert(p.get()).second) return;
+        lost.append(std::move(p->waiting));
+        p->waiting.clear();
+        p->sending = nullptr;
+      };
+      for (auto& [address, p] : by_address_) drain(p);
+      for (auto& [incarnation, p] : by_incarnation_) drain(p);
+      for (auto& [conn, ch] : channels_) {
+        conns.push_back(ch->conn);
+        ch->owner = nullptr;
+      }
+      channels_.clear();
+      by_address_.clear();
+      by_incarnation_.clear();
+    }
+    for (auto& conn : conns) lost.append(conn->abort());
+    core_.give_up(lost, shut_down());
+  }
+
+ private:
+  // ---- the peer table (mutex held) ----
+
+  std::shared_ptr<peer> find_peer(const peer_ref& ref) {
+    if (ref.incarnation != 0)
+      if (auto it = by_incarnation_.find(ref.incarnation); it != by_incarnation_.end()) return it->second;
+    if (ref.address.empty()) return nullptr;
+    if (auto it = by_address_.find(ref.address); it != by_address_.end()) return it->second;
+    auto p = std::make_shared<peer>();
+    p->address = std::string(ref.address);
+    by_address_.emplace(p->address, p);
+    return p;
+  }
+
+  /// The peer a hello introduces (an accepted connection's, or for `known`, one this node opened).
+  std::shared_ptr<peer> merge_peer(const node_identity& node, std::shared_ptr<peer> known) {
+    std::shared_ptr<peer> p = std::move(known);
+    if (!p)
+      if (auto it = by_incarnation_.find(node.incarnation); it != by_incarnation_.end()) p = it->second;
+    if (!p && !node.address.empty())
+      if (auto it = by_address_.find(node.address); it != by_address_.end())
+        if (it->second->incarnation == 0 || it->second->incarnation == node.incarnation) p = it->second;
+    if (!p) {
+      // New, or a new incarnation at a known address: this one takes the address (the previous one stays
+      // reachable by its incarnation until its connection closes).
+      p = std::make_shared<peer>();
+      p->address = node.address;
+      if (!p->address.empty()) by_address_[p->address] = p;
+    }
+    if (p->incarnation != node.incarnation) {
+      if (auto it = by_incarnation_.find(p->incarnation); it != by_incarnation_.end() && it->second == p)
+        by_incarnation_.erase(it);
+      p->incarnation = node.incarnation;
+    }
+    by_incarnation_[p->incarnation] = p;
+    if (p->address.empty() && !node.address.empty()) {
+      p->address = node.address;
+      by_address_[p->address] = p;
+    }
+    return p;
+  }
+
+  void forget_if_unused(const std::shared_ptr<peer>& p) {
+    if (p->sending || !p->waiting.empty()) return;
+    if (auto it = by_address_.find(p->address); it != by_address_.end() && it->second == p) by_address_.erase(it);
+    if (auto it = by_incarnation_.find(p->incarnation); it != by_incarnation_.end() && it->second == p)
+      by_incarnation_.erase(it);
+  }
+
+  /// Starts a connection for `p` (which has an address and no connection).
+  void connect(const std::shared_ptr<peer>& p) {
+    auto ch = std::make_shared<channel>();
+    ch->owner = p;
+    ch->outbound = true;
+    ch->target = p->address;
+    p->sending = ch;
+    auto ex = asio::make_strand(core_.io());
+    tcp::async_connect(ex, p->address, options_.connect_timeout,
+                       [w = core_.weak_from_this(), this, ch, ex](result<tcp::socket> s) {
+                         if (auto core = w.lock()) connected(ch, ex, std::move(s));  // the core owns this policy
+                       });
+  }
+
+  // ---- connecting ----
+
+  void connected(const std::shared_ptr<channel>& ch, const tcp::strand& ex, result<tcp::socket> s) {
+    if (!s) return connect_failed(ch, s.error());
+    std::shared_ptr<tcp::connection> conn = core_.open(std::move(*s), ex);
+    if (!conn) return;  // shut down
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_ || !ch->owner) return;  // the core closes it
+      ch->conn = conn;
+      channels_.emplace(conn.get(), ch);
+    }
+    core_.start(*conn);
+  }
+
+  void connect_failed(const std::shared_ptr<channel>& ch, const error& why) {
+    tcp::frame_queue lost;
+    {
+      std::lock_guard lock(mutex_);
+      std::shared_ptr<peer> p = std::exchange(ch->owner, nullptr);
+      if (!p || p->sending != ch) return;
+      p->sending = nullptr;
+      lost = std::move(p->waiting);
+      p->waiting.clear();
+      p->waiting_retried = 0;
+      forget_if_unused(p);
+    }
+    core_.give_up(lost, error(errc::unreachable, why.detail()));
+  }
+
+  tcp::transport_core& core_;  // owns this policy
+  const tcp_pooled_options options_;
+
+  std::mutex mutex_;
+  bool stopped_ = false;
+  std::map<std::string, std::shared_ptr<peer>, std::less<>> by_address_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<peer>> by_incarnation_;
+  std::unordered_map<const tcp::connection*, std::shared_ptr<channel>> channels_;  // those with a connection
 };
 
-tcp_pooled_transport::tcp_pooled_transport(tcp_pooled_options options) : core_(std::make_shared<core>(options)) {}
+}  // namespace
 
-tcp_pooled_transport::~tcp_pooled_transport() {
-  // The host may be half destroyed by now: close the link first, so that nothing reaches it.
-  core_->link.close();
-  shutdown();
-}
-
-void tcp_pooled_transport::attach(transport_host& host) {
-  core_->link.attach(host);
-  std::lock_guard lock(core_->mutex);
-  core_->self = host.identity();
-  auto io = tcp::io_context_of(host, "tcp_pooled");
-  if (io)
-    core_->io = *io;
-  else
-    core_->no_io = io.error();
-}
-
-result<node_address> tcp_pooled_transport::listen(std::string_view address) {
-  core& c = *core_;
-  if (!c.io) return c.no_io;
-  std::lock_guard lock(c.mutex);
-  if (c.stopped) return error(errc::stopped, "the transport shut down");
-  if (c.listener) return error(errc::io, "tcp_pooled: already listening at " + c.listener->address().to_string());
-  auto l = tcp::listener::open(*c.io, address, [w = c.weak_from_this()](result<tcp::socket> s) {
-    if (auto cc = w.lock()) cc->accepted(std::move(s));
-  });
-  if (!l) return l.error();
-  c.listener = *l;
-  c.self.address = c.listener->address().to_string();
-  return c.listener->address();
-}
-
-void tcp_pooled_transport::send(const peer_ref& peer, std::string_view frame) { core_->send(peer, frame); }
-
-void tcp_pooled_transport::shutdown() {
-  core& c = *core_;
-  std::shared_ptr<tcp::listener> listener;
-  std::vector<std::shared_ptr<tcp::connection>> conns;
-  tcp::frame_queue lost;
-  {
-    std::lock_guard lock(c.mutex);
-    if (c.stopped) return;
-    c.stopped = true;
-    listener = std::move(c.listener);
-    std::unordered_set<peer*> seen;
-    auto drain = [&](const std::shared_ptr<peer>& p) {
-      if (!seen.insert(p.get()).second) return;
-      lost.append(std::move(p->waiting));
-      p->waiting.clear();
-      p->sending = p->closing = nullptr;
-    };
-    for (auto& [address, p] : c.by_address) drain(p);
-    for (auto& [incarnation, p] : c.by_incarnation) drain(p);
-    for (const auto& ch : c.channels) {
-      if (ch->conn) conns.push_back(ch->conn);
-      ch->owner = nullptr;
-    }
-    c.channels.clear();
-    c.by_address.clear();
-    c.by_incarnation.clear();
-  }
-  if (listener) listener->close();
-  for (auto& conn : conns) lost.append(conn->abort());
-  c.give_up(lost, error(errc::stopped, "the transport shut down"));
-  c.link.close();
-}
+tcp_pooled_transport::tcp_pooled_transport(tcp_pooled_options options)
+    : tcp::transport(tcp::transport_core::make<pooled_policy>("tcp_pooled",
+                                                              {.handshake_timeout = options.connect_timeout,
+                                                               .close_timeout = options.connect_timeout,
+                                                               .idle_timeout = options.idle_timeout,
+                                                               .max_batch_bytes = options.max_batch_bytes},
+                                                              options)) {}
 
 }  // namespace coactor

@@ -4,12 +4,21 @@
 //                      .transport = std::make_unique<coactor::tcp_per_message_transport>()});
 //     n.listen("127.0.0.1:0");
 //
+// The contract every transport keeps: docs/transports.md. The listening side, the handshake and what
+// is done with received frames are shared with tcp_pooled (coactor/transports/tcp/transport.hpp); this
+// transport differs in how it sends, described here.
+//
 // The Factor post's behaviour ("all message sends open and close the TCP socket to the remote server per
 // message"), kept as a baseline to measure tcp_pooled against. For every frame, the sending node
-// connects to the peer's address, writes the preamble, its hello and the frame in one write, and waits
-// for the peer's ack frame; the accepting node reads the peer's preamble and hello, then each frame: it
-// delivers the frame to its node and answers with an ack (status 0). A peer that refuses (a bye instead
-// of a hello, or a non-zero ack) makes the frame undeliverable with the peer's error.
+// connects to the peer's address, writes the preamble, its hello (which says "per-message") and the frame
+// in one write, and waits for the peer's ack frame; the accepting node reads the peer's preamble and
+// hello, then each frame: it delivers the frame to its node and answers with an ack (status 0, or the
+// reason the node refused the frame). A peer that refuses (a bye instead of a hello, or a non-zero ack)
+// makes the frame undeliverable with the peer's error.
+//
+// Pooled peers: a tcp_pooled node's connections to this node are read like any other (without acks: its
+// hello does not ask for them) and closed when idle; this node sends to it, as to anyone, a connection
+// per frame, and the pooled node acks them.
 //
 // Ordering:
 //   * max_in_flight_per_peer == 1 (the default): frames for one peer are sent one at a time, in send()
@@ -41,12 +50,9 @@
 #pragma once
 
 #include <coactor/time.hpp>
-#include <coactor/transport.hpp>
+#include <coactor/transports/tcp/transport.hpp>
 
 #include <chrono>
-#include <memory>
-#include <string>
-#include <string_view>
 
 namespace coactor {
 
@@ -57,25 +63,13 @@ struct tcp_per_message_options {
   duration ack_timeout = std::chrono::seconds(30);
   /// Frames to one peer on the wire at once (see the ordering notes above). At least 1.
   unsigned max_in_flight_per_peer = 1;
-  /// The accepting side closes a connection on which nothing arrived for this long.
+  /// The accepting side closes (with a bye) a connection on which nothing was read or written for this long.
   duration idle_timeout = std::chrono::seconds(30);
 };
 
-class tcp_per_message_transport final : public transport {
+class tcp_per_message_transport final : public tcp::transport {
  public:
   explicit tcp_per_message_transport(tcp_per_message_options options = {});
-  ~tcp_per_message_transport() override;
-
-  void attach(transport_host& host) override;
-  /// "host:port" or "[v6]:port"; port 0 picks a free port. errc::io with the reason if it cannot be
-  /// bound (in use), or if the node does not run on a thread_pool.
-  result<node_address> listen(std::string_view address) override;
-  void send(const peer_ref& peer, std::string_view frame) override;
-  void shutdown() override;
-
- private:
-  struct core;
-  std::shared_ptr<core> core_;
 };
 
 }  // namespace coactor

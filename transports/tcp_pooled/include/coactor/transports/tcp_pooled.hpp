@@ -1,5 +1,9 @@
 // coactor transports: tcp_pooled, one persistent TCP connection per pair of nodes.
 //
+// The contract every transport keeps: docs/transports.md. The listening side, the handshake and what
+// is done with received frames are shared with tcp_per_message (coactor/transports/tcp/transport.hpp);
+// this transport differs in how it sends, described here.
+//
 //     coactor::node server({.name = "server", .threads = 1,
 //                           .transport = std::make_unique<coactor::tcp_pooled_transport>()});
 //     auto address = server.listen("127.0.0.1:0");   // "127.0.0.1:41234"
@@ -36,18 +40,19 @@
 // A peer violating the protocol (not coactor, another version, a bad hello, an oversized frame) is
 // refused with a bye frame naming the reason and reported.
 //
+// Per-message peers: a tcp_per_message node's frames are received and acked (its hello says it wants
+// acks), and its connections are not used to send back: frames for it go on a connection this node
+// opens to its address, so it must listen to be answered.
+//
 // Threads: needs a node on a coactor::thread_pool (its io_context runs the sockets; frames are delivered
 // on the pool's workers). send() may be called from any thread and never blocks.
 #pragma once
 
 #include <coactor/time.hpp>
-#include <coactor/transport.hpp>
+#include <coactor/transports/tcp/transport.hpp>
 
 #include <chrono>
 #include <cstddef>
-#include <memory>
-#include <string>
-#include <string_view>
 
 namespace coactor {
 
@@ -60,21 +65,9 @@ struct tcp_pooled_options {
   std::size_t max_batch_bytes = std::size_t{1} << 20;
 };
 
-class tcp_pooled_transport final : public transport {
+class tcp_pooled_transport final : public tcp::transport {
  public:
   explicit tcp_pooled_transport(tcp_pooled_options options = {});
-  ~tcp_pooled_transport() override;
-
-  void attach(transport_host& host) override;
-  /// "host:port" or "[v6]:port"; port 0 picks a free port. errc::io with the reason if it cannot be
-  /// bound (in use), or if the node does not run on a thread_pool.
-  result<node_address> listen(std::string_view address) override;
-  void send(const peer_ref& peer, std::string_view frame) override;
-  void shutdown() override;
-
- private:
-  struct core;
-  std::shared_ptr<core> core_;
 };
 
 }  // namespace coactor

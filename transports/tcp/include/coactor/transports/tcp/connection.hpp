@@ -46,7 +46,7 @@ struct connection_options {
   /// At most this many bytes of frames per write (a larger frame goes alone).
   std::size_t max_batch_bytes = std::size_t{1} << 20;
   /// Frames larger than the limit are refused.
-  wire::frame_limits limits;
+  wire::frame_limits limits{};
   /// Close with SO_LINGER {on, 0}: the close sends an RST, and this side keeps no TIME_WAIT.
   bool reset_on_close = false;
 };
@@ -97,12 +97,14 @@ class connection : public std::enable_shared_from_this<connection> {
   const strand& executor() const noexcept { return strand_; }
   /// The peer's endpoint ("127.0.0.1:40000"), for messages.
   const std::string& remote() const noexcept { return remote_; }
-  /// The peer's identity from its hello. Valid on the strand once handlers::hello was called.
+  /// The peer's identity from its hello. Valid on the strand once the handshake completed.
   const node_identity& peer() const noexcept { return peer_; }
+  /// How the peer sends, from its hello (wire::connection_mode). Valid as peer().
+  wire::connection_mode peer_mode() const noexcept { return peer_mode_; }
 
-  /// Writes this node's greeting and starts reading (the handshake, then frames). Frames given to send()
-  /// before start() follow the greeting in the same write.
-  void start(const node_identity& self);
+  /// Writes this node's greeting (saying `mode`) and starts reading (the handshake, then frames). Frames
+  /// given to send() before start() follow the greeting in the same write.
+  void start(const node_identity& self, wire::connection_mode mode);
 
   /// Queues one complete frame. False if the connection takes no more frames (finishing or closed).
   bool send(std::string_view frame);
@@ -178,6 +180,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::size_t wanted_ = 0;   // bytes the next incomplete frame needs from start_ (0: unknown)
   enum class phase { preamble, hello, frames, discard } phase_ = phase::preamble;
   node_identity peer_;
+  wire::connection_mode peer_mode_ = wire::connection_mode::pooled;
   bool opened_ = false;
   bool finishing_ = false;
   bool after_eof_ = false;

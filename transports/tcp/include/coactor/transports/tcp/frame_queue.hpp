@@ -5,6 +5,8 @@
 // buffers when the whole queue fits. Not thread-safe: its owner guards it.
 #pragma once
 
+#include <coactor/wire/frame.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -55,6 +57,10 @@ class frame_queue {
 
   /// The size of the first frame of `bytes` (which starts with a complete frame), length field included.
   static std::size_t size_of(std::string_view bytes) noexcept;
+  /// The kind of the first frame of `bytes` (which starts with a complete frame).
+  static wire::frame_kind kind_of(std::string_view bytes) noexcept {
+    return static_cast<wire::frame_kind>(static_cast<unsigned char>(bytes[wire::length_bytes]));
+  }
   /// The number of complete frames in `bytes` (complete frames back to back, possibly followed by part
   /// of one) and the bytes they take.
   static std::size_t count(std::string_view bytes, std::size_t* complete_bytes = nullptr) noexcept;

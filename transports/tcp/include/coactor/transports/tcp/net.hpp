@@ -44,6 +44,9 @@ void set_options(socket& s);
 /// "a.b.c.d:port" or "[v6]:port" of an endpoint.
 std::string to_string(const asio::ip::tcp::endpoint& e);
 
+/// A timeout as messages say it: "1500ms".
+std::string milliseconds(duration d);
+
 /// Connects to `address` ("host:port", "[::1]:port"; a host name is resolved) within `timeout`.
 /// `done` runs once, on `ex`: with the connected socket (options set), or errc::unreachable and the
 /// reason (refused, timed out, no such host, malformed address).

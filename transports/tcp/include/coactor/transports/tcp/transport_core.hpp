@@ -1,0 +1,102 @@
+// coactor tcp: transport_core, everything a TCP transport does except sending: listening, accepting,
+// the handshake, the frames peers send, acks, reports, shutdown. Its connection_policy sends.
+//
+// The core runs *peer connections*: those it accepts, and those the policy opens through open(). On each:
+//   * it greets the peer with this node's hello, which says the policy's mode (wire::connection_mode);
+//   * it gives every data frame (message, request, reply, failure) to the host, in arrival order. On a
+//     connection a per-message peer opened, it answers each with an ack carrying the status of
+//     transport_host::deliver (0, or the refusal's code and detail), written after the delivery: the
+//     sender's next frame waits for it. A pooled peer gets no acks.
+//   * a bye from the peer: it stops taking frames, flushes and closes gracefully. Any other kind of frame
+//     is a protocol violation: refused (a bye naming it, then the connection closes).
+//   * nothing read or written for idle_timeout: it says bye (errc::timeout, "idle") and closes
+//     gracefully.
+//   * it reports what it refused (a protocol violation, an oversized frame) and an accepted connection
+//     whose handshake failed.
+// Once the hello of an accepted connection from a pooled peer has arrived, the connection is offered
+// to the policy, if it sends_on_accepted() (tcp_pooled sends back to that peer on it); a connection a
+// per-message peer opened carries only acks back. When a connection closes, the policy gets back the
+// frames it gave it that were not written (connection_policy::closed).
+//
+// Threads and locks: the core's mutex guards its own state only (stopped, the listener, the connections,
+// this node's identity); nothing is called under it. Host calls go through link(), which shutdown()
+// closes: after it, the host is not called.
+#pragma once
+
+#include <coactor/transports/tcp/connection.hpp>
+#include <coactor/transports/tcp/connection_policy.hpp>
+#include <coactor/transports/tcp/host_link.hpp>
+#include <coactor/transports/tcp/net.hpp>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+namespace coactor::tcp {
+
+class transport_core : public std::enable_shared_from_this<transport_core> {
+ public:
+  /// A core whose policy is `Policy(core, args...)`. `name` names the transport in messages
+  /// ("tcp_pooled"); `peer_options` are those of every peer connection.
+  template <class Policy, class... Args>
+  static std::shared_ptr<transport_core> make(std::string name, connection_options peer_options, Args&&... args) {
+    auto core = std::make_shared<transport_core>(std::move(name), std::move(peer_options));
+    core->policy_ = std::make_unique<Policy>(*core, std::forward<Args>(args)...);
+    return core;
+  }
+
+  transport_core(std::string name, connection_options peer_options);
+  ~transport_core();
+  transport_core(const transport_core&) = delete;
+  transport_core& operator=(const transport_core&) = delete;
+
+  // ---- the transport's operations (tcp::transport) ----
+
+  void attach(transport_host& host);
+  result<node_address> listen(std::string_view address);
+  void send(const peer_ref& peer, std::string_view frame);
+  /// Idempotent. The policy gives up what it holds first, then every connection is closed.
+  void shutdown();
+
+  // ---- for the policy ----
+
+  const std::string& name() const noexcept { return name_; }
+  host_link& link() noexcept { return link_; }
+  /// The io_context the sockets run on (the policy is only sent frames once there is one).
+  asio::io_context& io() const noexcept { return *io_; }
+
+  /// A peer connection on `s` (see above), not started yet, so that the policy can record it first;
+  /// null once shut down.
+  std::shared_ptr<connection> open(socket s, strand ex);
+  /// Starts `conn` with this node's greeting (its identity, the policy's mode).
+  void start(connection& conn);
+
+  /// Frames that will not arrive: each to the host as undeliverable with `why`, and their work released.
+  void give_up(const frame_queue& frames, const error& why);
+  void report(const error& what);
+
+ private:
+  connection::handlers handlers_for(bool accepted);
+  void accepted(result<socket> s);
+  void opened(connection& conn, const wire::hello& hello, bool accepted);
+  void dispatch(connection& conn, std::string_view frames, bool acked);
+  void closed(connection& conn, connection_end end, bool accepted);
+
+  const std::string name_;
+  const connection_options peer_options_;
+  std::unique_ptr<connection_policy> policy_;  // set by make(), then fixed
+  host_link link_;
+  asio::io_context* io_ = nullptr;             // set by attach(), then fixed
+  error no_io_{std::error_code{}};             // why there is no io_context
+
+  std::mutex mutex_;
+  bool stopped_ = false;
+  node_identity self_;  // what this node's hello says (its address once listen() succeeded)
+  std::shared_ptr<listener> listener_;
+  std::unordered_set<std::shared_ptr<connection>> connections_;  // peer connections not closed yet
+};
+
+}  // namespace coactor::tcp

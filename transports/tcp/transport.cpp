@@ -1,0 +1,22 @@
+#include <coactor/transports/tcp/transport.hpp>
+#include <coactor/transports/tcp/transport_core.hpp>
+
+namespace coactor::tcp {
+
+transport::transport(std::shared_ptr<transport_core> core) : core_(std::move(core)) {}
+
+transport::~transport() {
+  // The host may be half destroyed by now: close the link first, so that nothing reaches it.
+  core_->link().close();
+  core_->shutdown();
+}
+
+void transport::attach(transport_host& host) { core_->attach(host); }
+
+result<node_address> transport::listen(std::string_view address) { return core_->listen(address); }
+
+void transport::send(const peer_ref& peer, std::string_view frame) { core_->send(peer, frame); }
+
+void transport::shutdown() { core_->shutdown(); }
+
+}  // namespace coactor::tcp
