@@ -113,25 +113,6 @@ TEMPLATE_TEST_CASE("tcp modes: a pooled node and a per-message node, requests an
   CHECK(client.errors().size() == 0);
 }
 
-TEST_CASE("tcp modes: a per-message node cannot answer a pooled node that does not listen", "[tcp][modes]") {
-  test_node server("server", per_message::make());
-  server.listen();
-  const process_name name = server.serve_here();
-  test_node client("client", pooled::make());  // no listen(): only its own connection could carry a reply
-  std::optional<error> failed;
-  client->spawn([&, name](context self) -> process {
-    auto r = co_await self.request<std::string>(name, coactor::make<ping>(1, "anyone?", pid{}), 1s);
-    if (!r) failed = r.error();
-  });
-  server.start();
-  client.start();
-  REQUIRE(client.wait(10s));
-  server.stop();
-  REQUIRE(failed);
-  CHECK(*failed == errc::timeout);                       // the request arrived; its reply could not leave
-  CHECK(server.errors().count(errc::unreachable) == 1);  // and the server was told why
-}
-
 TEMPLATE_TEST_CASE("tcp modes: a per-message hello gets an ack for every data frame, a pooled one none", "[tcp][modes]",
                    pooled, per_message) {
   test_node server("server", TestType::make());
