@@ -45,8 +45,8 @@ transport_core::~transport_core() = default;
 
 void transport_core::attach(transport_host& host) {
   link_.attach(host);
-  std::lock_guard lock(mutex_);
-  self_ = host.identity();
+  attached_ = host.identity();
+  self_.store(&attached_, std::memory_order_release);
   auto io = io_context_of(host, name_);
   if (io)
     io_ = *io;
@@ -64,7 +64,9 @@ result<node_address> transport_core::listen(std::string_view address) {
   });
   if (!l) return l.error();
   listener_ = *l;
-  self_.address = listener_->address().to_string();
+  listening_ = attached_;
+  listening_.address = listener_->address().to_string();
+  self_.store(&listening_, std::memory_order_release);
   return listener_->address();
 }
 
@@ -101,12 +103,7 @@ std::shared_ptr<connection> transport_core::open(socket s, strand ex) {
 }
 
 void transport_core::start(connection& conn) {
-  node_identity self;
-  {
-    std::lock_guard lock(mutex_);
-    self = self_;
-  }
-  conn.start(self, policy_->mode());
+  conn.start(*self_.load(std::memory_order_acquire), policy_->mode());
 }
 
 void transport_core::give_up(const frame_queue& frames, const error& why) {

@@ -18,8 +18,8 @@
 // per-message peer opened carries only acks back. When a connection closes, the policy gets back the
 // frames it gave it that were not written (connection_policy::closed).
 //
-// Threads and locks: the core's mutex guards its own state only (stopped, the listener, the connections,
-// this node's identity); nothing is called under it. Host calls go through link(), which shutdown()
+// Threads and locks: the core's mutex guards its own state only (stopped, the listener, the connections);
+// nothing is called under it. Starting a connection takes no lock. Host calls go through link(), which shutdown()
 // closes: after it, the host is not called.
 #pragma once
 
@@ -28,6 +28,7 @@
 #include <coactor/transports/tcp/host_link.hpp>
 #include <coactor/transports/tcp/net.hpp>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -92,9 +93,14 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   asio::io_context* io_ = nullptr;             // set by attach(), then fixed
   error no_io_{std::error_code{}};             // why there is no io_context
 
+  // What this node's hello says: attached_, then listening_ (with the address bound) once listen()
+  // succeeded. Each is written once, before it is published here: start() reads it without a lock.
+  std::atomic<const node_identity*> self_{nullptr};
+  node_identity attached_;
+  node_identity listening_;
+
   std::mutex mutex_;
   bool stopped_ = false;
-  node_identity self_;  // what this node's hello says (its address once listen() succeeded)
   std::shared_ptr<listener> listener_;
   std::unordered_set<std::shared_ptr<connection>> connections_;  // peer connections not closed yet
 };
