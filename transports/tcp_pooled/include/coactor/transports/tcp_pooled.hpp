@@ -9,8 +9,8 @@
 //     auto address = server.listen("127.0.0.1:0");   // "127.0.0.1:41234"
 //
 // Connections. The first frame for a node opens a connection to its address; every later frame to that
-// node, from any process, goes on the same connection. A connection a peer opened to this node is used
-// to send back to that peer once its hello arrived (the peer is known by its incarnation): so a node
+// node, from any process, goes on the same connection. A connection a pooled peer opened to this node is
+// used to send back to that peer once its hello arrived (the peer is known by its incarnation): so a node
 // that does not listen still gets replies, and two nodes that talk both ways usually share one
 // connection. Each connection starts with the handshake (preamble and hello, wire/handshake.hpp); frames
 // for a peer wait until its hello has arrived.
