@@ -25,8 +25,8 @@ bool get_string(reader& r, detail::codec_state& s, std::string& out, std::size_t
 
 }  // namespace
 
-void write_greeting(std::string& out, const node_identity& self) {
-  write_preamble(out);
+void write_greeting(std::string& out, const node_identity& self, version_range versions) {
+  write_preamble(out, versions);
   const std::size_t start = begin_frame(out, frame_kind::hello, codec{}, 0);
   writer w(out);
   w.fixed(self.incarnation, 8);

@@ -50,7 +50,7 @@ bool connection::detached() const {
 
 void connection::start(const node_identity& self) {
   std::string greeting;
-  wire::write_greeting(greeting, self);
+  wire::write_greeting(greeting, self, options_.versions);
   {
     std::lock_guard lock(mutex_);
     prefix_ = std::move(greeting);
@@ -245,8 +245,9 @@ void connection::process() {
           wanted_ = wire::preamble_bytes;
           return;
         }
-        if (auto ok = wire::check_preamble(avail.substr(0, wire::preamble_bytes)); !ok)
-          return handshake_failed(error(errc::protocol, remote_ + ": " + ok.error().detail()), true);
+        auto agreed = wire::check_preamble(avail.substr(0, wire::preamble_bytes), options_.versions);
+        if (!agreed) return handshake_failed(error(errc::protocol, remote_ + ": " + agreed.error().detail()), true);
+        version_ = *agreed;
         start_ += wire::preamble_bytes;
         phase_ = phase::hello;
         continue;

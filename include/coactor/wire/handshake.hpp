@@ -32,8 +32,8 @@ struct hello {
   std::vector<std::pair<std::string, std::string>> extensions;
 };
 
-/// Appends the preamble and the hello frame of `self`.
-void write_greeting(std::string& out, const node_identity& self);
+/// Appends the preamble (saying the versions `versions`) and the hello frame of `self`.
+void write_greeting(std::string& out, const node_identity& self, version_range versions = supported_versions);
 
 /// Parses a hello frame (a complete frame, as frame_size() delimits it).
 result<hello> parse_hello(std::string_view frame);

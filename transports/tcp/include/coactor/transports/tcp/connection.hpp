@@ -49,6 +49,8 @@ struct connection_options {
   wire::frame_limits limits;
   /// Close with SO_LINGER {on, 0}: the close sends an RST, and this side keeps no TIME_WAIT.
   bool reset_on_close = false;
+  /// The protocol versions this side says it speaks in its preamble (tests play other versions).
+  wire::version_range versions = wire::supported_versions;
 };
 
 /// How a connection ended, and what became of the frames given to it.
@@ -99,6 +101,8 @@ class connection : public std::enable_shared_from_this<connection> {
   const std::string& remote() const noexcept { return remote_; }
   /// The peer's identity from its hello. Valid on the strand once handlers::hello was called.
   const node_identity& peer() const noexcept { return peer_; }
+  /// The protocol version agreed with the peer (wire::check_preamble); 0 until its preamble was read.
+  std::uint16_t version() const noexcept { return version_; }
 
   /// Writes this node's greeting and starts reading (the handshake, then frames). Frames given to send()
   /// before start() follow the greeting in the same write.
@@ -178,6 +182,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::size_t wanted_ = 0;   // bytes the next incomplete frame needs from start_ (0: unknown)
   enum class phase { preamble, hello, frames, discard } phase_ = phase::preamble;
   node_identity peer_;
+  std::uint16_t version_ = 0;
   bool opened_ = false;
   bool finishing_ = false;
   bool after_eof_ = false;
