@@ -412,3 +412,29 @@ TEST_CASE("protocol: a connection exposes the version it agreed on", "[protocol]
   CHECK_THAT(only_two->ended->detail(), Catch::Contains("incompatible versions 1..1 (peer) and 2..2 (this node)"));
   server.stop();
 }
+
+TEST_CASE("protocol: a client without processes may send with no sender, or as a pid of its own making",
+          "[protocol][sender][tcp]") {
+  test_node server("server", pooled::make());
+  const std::string address = server.listen();
+  server.serve_here();
+  server.start();
+  wire_peer peer;
+  REQUIRE(peer.open(address, preamble(1, 0)));
+  // Two seq messages without a sender (incarnation 0), then a count_query from the made-up pid.
+  const std::string no_sender = le64(0);
+  for (unsigned n : {0u, 1u})
+    peer.write(frame(wire::frame_kind::message, 1, wire::flag_to_name,
+                     str("server") + no_sender + varint(0) + str("tcp_test::seq") + bytes_of({1, 2 * n})));
+  peer.write(request_to_server(1, 9, "tcp_test::count_query", bytes_of({1, 0})));
+  std::string keep;
+  auto reply = peer.next(keep);
+  REQUIRE(reply);
+  CHECK(reply->kind == wire::frame_kind::reply);
+  CHECK(reply->tag == 9);
+  CHECK(reply->to == pid(wire_peer::incarnation, wire_peer::my_id, 0));  // back to the made-up pid
+  CHECK(reply->type == "tcp_test::count_reply");
+  CHECK(reply->payload == bytes_of({2, 4, 1}));  // {received 2 (zigzag 4), in_order true}
+  server.stop();
+  CHECK(server.errors().size() == 0);
+}
