@@ -61,12 +61,22 @@ def codecs():
 
 # ---- against a live node ----
 
+def die_with_parent():
+    """In the child: be killed if this driver dies without its finally (e.g. killed by ctest's timeout)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except Exception:
+        pass
+
+
 class Node:
     """example_process1_node in a child process; killed on close()."""
 
     def __init__(self, program, transport):
         self.proc = subprocess.Popen([program, "--listen", "127.0.0.1:0", "--transport", transport],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     preexec_fn=die_with_parent)
         self.address = None
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
