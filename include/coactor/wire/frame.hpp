@@ -1,7 +1,8 @@
 // coactor wire: frame, the unit every transport carries (see docs/protocol.md for the byte layout).
 //
-// A connection starts with an 8-byte preamble (magic "CoAc", protocol version, reserved) and a hello
-// frame from each side (handshake.hpp); after that it carries frames:
+// A connection starts with an 8-byte preamble (magic "CoAc", u16 highest and u16 lowest protocol version
+// spoken, the lowest 0 when it is the highest) and a hello frame from each side (handshake.hpp); after
+// that it carries frames:
 //
 //   u32   length of the rest of the frame (LE), at most frame_limits::max_frame_bytes
 //   u8    kind (frame_kind)
@@ -16,8 +17,9 @@
 // the frame: the message encoded with the frame's codec, or for a failure: varint errc + string detail.
 //
 // Parsing never trusts the bytes: a length over the limit, a truncated or malformed field, an unknown
-// kind or codec each come back as an error (errc::too_large, errc::bad_message, errc::protocol) and the
-// caller drops the connection; nothing crashes and nothing is allocated.
+// kind or codec each come back as an error (errc::too_large, errc::bad_message, errc::protocol): the
+// caller refuses the frame (and answers a request whose sender and tag were read: request_salvage);
+// nothing crashes, and nothing is allocated unless the frame is wrong.
 #pragma once
 
 #include <coactor/codec.hpp>
