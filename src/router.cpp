@@ -52,7 +52,11 @@ void router::shutdown() { transport_->shutdown(); }
 
 result<void> router::encode(std::string& out, const pid& to, std::string_view to_name, const envelope& e) {
   const bool opaque = e.type == &opaque_type;
-  const codec format = opaque ? static_cast<const opaque_payload*>(e.payload())->format : identity_.format;
+  // An opaque message keeps the codec it came in; a reply goes in its request's (wire_codec), so that a
+  // peer that reads only JSON gets JSON back; anything else in the node's codec.
+  const codec format = opaque           ? static_cast<const opaque_payload*>(e.payload())->format
+                       : e.wire_codec != 0 ? static_cast<codec>(e.wire_codec)
+                                           : identity_.format;
   const wire_context ctx{identity_.incarnation, identity_.address};
   const bool failure = e.kind == envelope_kind::failure;
   const std::size_t start = wire::begin_frame(out, kind_of(e.kind), failure ? codec{} : format,
@@ -132,10 +136,14 @@ envelope* router::decode(const wire::frame_view& f, error& why) {
 }
 
 result<void> router::deliver(const node_identity& from, std::string_view frame) {
-  auto parsed = wire::parse_frame(frame, identity_.incarnation, from.address);
+  wire::request_salvage salvage;
+  auto parsed = wire::parse_frame(frame, identity_.incarnation, from.address, &salvage);
   if (!parsed) {
     bad_frames_.fetch_add(1, std::memory_order_relaxed);
     error bad(parsed.error().code(), "frame from " + from.name + " (" + from.address + "): " + parsed.error().detail());
+    // A request whose sender and tag could be read is answered (with what was wrong), never left to
+    // time out; the frame is refused all the same (a per-message ack says so too).
+    if (salvage.answerable) node_.fail_request(salvage.from, salvage.tag, pid{}, error(bad.code(), parsed.error().detail()));
     node_.report(bad, {});
     return bad;
   }
@@ -178,6 +186,7 @@ result<void> router::deliver(const node_identity& from, std::string_view frame) 
   e->from = f.from;
   e->tag = f.tag;
   e->kind = kind_of(f.kind);
+  e->wire_codec = static_cast<std::uint8_t>(f.format);  // a reply to it goes back in this codec
   if (unreachable != errc{}) {
     const std::string target = (f.flags & wire::flag_to_name) ? "'" + std::string(f.to_name) + "'" : to.to_string();
     node_.undeliverable(to, e, error(unreachable, target));

@@ -194,6 +194,7 @@ class context {
     if (!req) return;
     detail::envelope* e = detail::make_envelope<detail::payload_t<T>>(std::forward<T>(answer));
     e->from = p_->self;
+    e->wire_codec = req->wire_codec;  // answered in the codec of the frame it answers
     if (req->kind == detail::envelope_kind::request) {
       e->kind = detail::envelope_kind::reply;
       e->tag = req->tag;

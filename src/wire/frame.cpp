@@ -3,8 +3,10 @@
 #include <coactor/detail/utf8.hpp>
 #include <coactor/wire/frame.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace coactor::wire {
 namespace {
@@ -39,22 +41,31 @@ bool read_string(reader& r, detail::codec_state& s, std::string_view& out, std::
 
 }  // namespace
 
-void write_preamble(std::string& out) {
+void write_preamble(std::string& out, version_range ours) {
   out.append(magic, 4);
   writer w(out);
-  w.fixed(protocol_version, 2);
-  w.fixed(0, 2);
+  w.fixed(ours.highest, 2);
+  w.fixed(ours.lowest == ours.highest ? 0 : ours.lowest, 2);  // 0: "the same", what version-1 nodes send
 }
 
-result<void> check_preamble(std::string_view in) {
+result<std::uint16_t> check_preamble(std::string_view in, version_range ours) {
   if (in.size() != preamble_bytes || std::memcmp(in.data(), magic, 4) != 0)
     return error(errc::protocol, "the peer does not speak the coactor protocol");
-  const std::uint16_t version =
-      static_cast<std::uint16_t>(static_cast<unsigned char>(in[4]) | (static_cast<unsigned char>(in[5]) << 8));
-  if (version != protocol_version)
-    return error(errc::protocol, "incompatible protocol version " + std::to_string(version) + " (this node speaks " +
-                                     std::to_string(protocol_version) + ")");
-  return {};
+  auto u16 = [&](std::size_t at) {
+    return static_cast<std::uint16_t>(static_cast<unsigned char>(in[at]) | (static_cast<unsigned char>(in[at + 1]) << 8));
+  };
+  const std::uint16_t highest = u16(4);
+  const std::uint16_t lowest = u16(6) == 0 ? highest : u16(6);
+  auto range = [](std::uint16_t lo, std::uint16_t hi) { return std::to_string(lo) + ".." + std::to_string(hi); };
+  if (highest == 0) return error(errc::protocol, "the peer's preamble says version 0, which does not exist");
+  if (lowest > highest)
+    return error(errc::protocol, "the peer's preamble says versions " + range(lowest, highest) +
+                                     ": its lowest is above its highest");
+  const std::uint16_t agreed = std::min(highest, ours.highest);
+  if (agreed < std::max(lowest, ours.lowest))
+    return error(errc::protocol, "incompatible versions " + range(lowest, highest) + " (peer) and " +
+                                     range(ours.lowest, ours.highest) + " (this node)");
+  return agreed;
 }
 
 result<std::size_t> frame_size(std::string_view in, const frame_limits& limits) {
@@ -67,7 +78,8 @@ result<std::size_t> frame_size(std::string_view in, const frame_limits& limits) 
   return std::size_t{length} + length_bytes;
 }
 
-result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnation, std::string_view peer_address) {
+result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnation, std::string_view peer_address,
+                               request_salvage* salvage) {
   header_state hs;
   detail::codec_state& s = hs.state;
   if (in.size() < length_bytes + 4) return error(errc::bad_message, "frame too short");
@@ -85,41 +97,73 @@ result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnat
   f.flags = static_cast<std::uint16_t>(flags);
   const bool carries_message =
       f.kind == frame_kind::message || f.kind == frame_kind::request || f.kind == frame_kind::reply;
+  const bool has_envelope = carries_message || f.kind == frame_kind::failure;
+  if (!has_envelope) {
+    f.payload = in.substr(length_bytes + 4);
+    return f;
+  }
+  // The first thing wrong with the frame. A field that is wrong but delimited (an unknown codec, a bad
+  // target) does not stop the reading at once: a request's sender and tag, further on, say whom to
+  // answer (request_salvage). Nothing is allocated unless something is wrong.
+  std::optional<error> wrong;
   if (carries_message) {
     if (format != static_cast<std::uint64_t>(codec::binary) && format != static_cast<std::uint64_t>(codec::json))
-      return error(errc::protocol, "unknown codec " + std::to_string(format));
-    f.format = static_cast<codec>(format);
+      wrong.emplace(errc::protocol, "unknown codec " + std::to_string(format));
+    else
+      f.format = static_cast<codec>(format);
   }
-  const bool has_envelope = carries_message || f.kind == frame_kind::failure;
-  if (has_envelope) {
-    // target
-    if (f.flags & flag_to_name) {
-      if (!read_string(r, s, f.to_name, 255, "target name")) return s.to_error("frame target");
-      if (f.to_name.empty()) return error(errc::bad_message, "frame target: target name is empty");
-    } else {
-      std::uint64_t node = 0, id = 0, slot = 0;
-      if (!r.fixed(node, 8, s)) return s.to_error("frame target");
-      if (node == 0) return error(errc::bad_message, "frame target: null pid");
-      if (!read_pid_fields(r, s, node, f.to, id, slot)) return s.to_error("frame target");
+  // target
+  if (f.flags & flag_to_name) {
+    std::uint64_t n;
+    if (!r.length(n, 1, s) || !r.raw(f.to_name, n, s)) return wrong ? *wrong : s.to_error("frame target");
+    if (!wrong) {
+      if (n > 255)
+        wrong.emplace(errc::bad_message, "frame target: target name longer than 255 bytes");
+      else if (detail::invalid_utf8_at(f.to_name) != std::string_view::npos)
+        wrong.emplace(errc::bad_message, "frame target: target name is not valid UTF-8");
+      else if (f.to_name.empty())
+        wrong.emplace(errc::bad_message, "frame target: target name is empty");
     }
-    // sender
-    std::uint64_t node = 0;
-    if (!r.fixed(node, 8, s)) return s.to_error("frame sender");
-    if (node != 0) {
-      std::uint64_t id, slot;
-      if (!read_pid_fields(r, s, node, f.from, id, slot) ||
-          !read_string(r, s, f.from_address, 255, "sender address"))
-        return s.to_error("frame sender");
-      if (node != local_incarnation) {
-        const std::string_view address = f.from_address.empty() ? peer_address : f.from_address;
-        std::uint32_t index = 0;
-        if (!address.empty() && (index = detail::address_book::intern(address)) == 0)
-          return error(errc::too_large, "frame sender: too many distinct node addresses");
-        f.from = pid(node, id, static_cast<std::uint32_t>(slot), index);
-      }
+  } else {
+    std::uint64_t node = 0, id = 0, slot = 0;
+    if (!r.fixed(node, 8, s) || !r.fixed(id, 8, s) || !r.varint(slot, s)) return wrong ? *wrong : s.to_error("frame target");
+    if (!wrong) {
+      if (node == 0)
+        wrong.emplace(errc::bad_message, "frame target: null pid");
+      else if (id == 0)
+        wrong.emplace(errc::bad_message, "frame target: pid with id 0");
+      else if (slot > std::numeric_limits<std::uint32_t>::max())
+        wrong.emplace(errc::bad_message, "frame target: pid slot out of range");
+      else
+        f.to = pid(node, id, static_cast<std::uint32_t>(slot));
     }
-    if (!r.varint(f.tag, s)) return s.to_error("frame tag");
-    if (carries_message && !read_string(r, s, f.type, max_type_name_bytes, "type name")) return s.to_error("frame type");
+  }
+  // sender: past it, a request can be answered
+  std::uint64_t node = 0;
+  if (!r.fixed(node, 8, s)) return wrong ? *wrong : s.to_error("frame sender");
+  if (node != 0) {
+    std::uint64_t id, slot;
+    if (!read_pid_fields(r, s, node, f.from, id, slot) ||
+        !read_string(r, s, f.from_address, 255, "sender address"))
+      return wrong ? *wrong : s.to_error("frame sender");
+    if (node != local_incarnation) {
+      const std::string_view address = f.from_address.empty() ? peer_address : f.from_address;
+      std::uint32_t index = 0;
+      if (!address.empty() && (index = detail::address_book::intern(address)) == 0)
+        return wrong ? *wrong : error(errc::too_large, "frame sender: too many distinct node addresses");
+      f.from = pid(node, id, static_cast<std::uint32_t>(slot), index);
+    }
+  }
+  if (!r.varint(f.tag, s)) return wrong ? *wrong : s.to_error("frame tag");
+  if (carries_message && !wrong && !read_string(r, s, f.type, max_type_name_bytes, "type name"))
+    wrong.emplace(s.to_error("frame type"));
+  if (wrong) {
+    if (salvage && f.kind == frame_kind::request && !f.from.is_null()) {
+      salvage->answerable = true;
+      salvage->from = f.from;
+      salvage->tag = f.tag;
+    }
+    return std::move(*wrong);
   }
   std::string_view rest;
   if (!r.raw(rest, r.remaining(), s)) return s.to_error("frame");

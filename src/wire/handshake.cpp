@@ -29,8 +29,8 @@ constexpr std::string_view pooled_mode = "pooled";
 
 }  // namespace
 
-void write_greeting(std::string& out, const node_identity& self, connection_mode mode) {
-  write_preamble(out);
+void write_greeting(std::string& out, const node_identity& self, connection_mode mode, version_range versions) {
+  write_preamble(out, versions);
   const std::size_t start = begin_frame(out, frame_kind::hello, codec{}, 0);
   writer w(out);
   w.fixed(self.incarnation, 8);

@@ -130,9 +130,10 @@ TEST_CASE("frame: the preamble", "[wire][frame]") {
   std::string p;
   write_preamble(p);
   CHECK(p == bytes_of({'C', 'o', 'A', 'c', 0x01, 0x00, 0x00, 0x00}));
-  CHECK(check_preamble(p));
-  // The reserved bytes are ignored.
-  CHECK(check_preamble(bytes_of({'C', 'o', 'A', 'c', 0x01, 0x00, 0xff, 0xff})));
+  CHECK(*check_preamble(p) == 1);
+  // The second u16 is the lowest version the peer speaks (0: the same as the highest).
+  CHECK(*check_preamble(bytes_of({'C', 'o', 'A', 'c', 0x01, 0x00, 0x01, 0x00})) == 1);
+  CHECK(*check_preamble(bytes_of({'C', 'o', 'A', 'c', 0x02, 0x00, 0x01, 0x00})) == 1);
 
   auto fails = [](std::string_view in, std::string_view what) {
     auto r = check_preamble(in);
@@ -140,9 +141,10 @@ TEST_CASE("frame: the preamble", "[wire][frame]") {
     CHECK(r.error() == errc::protocol);
     CHECK(r.error().detail() == what);
   };
-  fails(bytes_of({'C', 'o', 'A', 'c', 0x02, 0x00, 0x00, 0x00}), "incompatible protocol version 2 (this node speaks 1)");
-  fails(bytes_of({'C', 'o', 'A', 'c', 0x00, 0x01, 0x00, 0x00}), "incompatible protocol version 256 (this node speaks 1)");
-  fails(bytes_of({'C', 'o', 'A', 'c', 0x00, 0x00, 0x00, 0x00}), "incompatible protocol version 0 (this node speaks 1)");
+  fails(bytes_of({'C', 'o', 'A', 'c', 0x02, 0x00, 0x00, 0x00}), "incompatible versions 2..2 (peer) and 1..1 (this node)");
+  fails(bytes_of({'C', 'o', 'A', 'c', 0x00, 0x01, 0x00, 0x00}), "incompatible versions 256..256 (peer) and 1..1 (this node)");
+  fails(bytes_of({'C', 'o', 'A', 'c', 0x00, 0x00, 0x00, 0x00}), "the peer's preamble says version 0, which does not exist");
+  fails(bytes_of({'C', 'o', 'A', 'c', 0x01, 0x00, 0xff, 0xff}), "the peer's preamble says versions 65535..1: its lowest is above its highest");
   fails(bytes_of({'c', 'o', 'A', 'c', 0x01, 0x00, 0x00, 0x00}), "the peer does not speak the coactor protocol");
   fails("GET / HT", "the peer does not speak the coactor protocol");
   fails(p.substr(0, 7), "the peer does not speak the coactor protocol");

@@ -42,7 +42,7 @@ bool connection::detached() const {
 
 void connection::start(const node_identity& self, wire::connection_mode mode) {
   std::string greeting;
-  wire::write_greeting(greeting, self, mode);
+  wire::write_greeting(greeting, self, mode, options_.versions);
   {
     std::lock_guard lock(mutex_);
     prefix_ = std::move(greeting);
@@ -237,8 +237,9 @@ void connection::process() {
           wanted_ = wire::preamble_bytes;
           return;
         }
-        if (auto ok = wire::check_preamble(avail.substr(0, wire::preamble_bytes)); !ok)
-          return handshake_failed(error(errc::protocol, remote_ + ": " + ok.error().detail()), true);
+        auto agreed = wire::check_preamble(avail.substr(0, wire::preamble_bytes), options_.versions);
+        if (!agreed) return handshake_failed(error(errc::protocol, remote_ + ": " + agreed.error().detail()), true);
+        version_ = *agreed;
         start_ += wire::preamble_bytes;
         phase_ = phase::hello;
         continue;

@@ -59,6 +59,11 @@ struct envelope {
   std::uint64_t tag = 0;
   envelope_kind kind = envelope_kind::message;
   std::uint8_t size_class = envelope_pool::unpooled;  ///< how the envelope was allocated
+  /// The codec (a coactor::codec value) of the frame this envelope arrived in, 0 if it did not come from
+  /// another node; on an outgoing envelope, the codec to encode it with (0: the node's). A reply copies
+  /// its request's, so that it goes back in the codec the requester used (docs/protocol.md). Fits in
+  /// the header's padding: the envelope does not grow.
+  std::uint8_t wire_codec = 0;
 
   static constexpr std::size_t payload_offset(std::size_t align) noexcept {
     return (sizeof(envelope) + align - 1) & ~(align - 1);
@@ -66,6 +71,7 @@ struct envelope {
   void* payload() noexcept { return reinterpret_cast<char*>(this) + payload_offset(type->align); }
   const void* payload() const noexcept { return reinterpret_cast<const char*>(this) + payload_offset(type->align); }
 };
+static_assert(sizeof(void*) != 8 || sizeof(envelope) <= 56, "the envelope header grew past 56 bytes");
 
 /// Builds an envelope holding a T constructed from `args` (or built by the one make<T>() in `args`).
 /// Throws only what allocation or T's constructor throw.

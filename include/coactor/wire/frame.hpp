@@ -1,7 +1,8 @@
 // coactor wire: frame, the unit every transport carries (see docs/protocol.md for the byte layout).
 //
-// A connection starts with an 8-byte preamble (magic "CoAc", protocol version, reserved) and a hello
-// frame from each side (handshake.hpp); after that it carries frames:
+// A connection starts with an 8-byte preamble (magic "CoAc", u16 highest and u16 lowest protocol version
+// spoken, the lowest 0 when it is the highest) and a hello frame from each side (handshake.hpp); after
+// that it carries frames:
 //
 //   u32   length of the rest of the frame (LE), at most frame_limits::max_frame_bytes
 //   u8    kind (frame_kind)
@@ -16,8 +17,9 @@
 // the frame: the message encoded with the frame's codec, or for a failure: varint errc + string detail.
 //
 // Parsing never trusts the bytes: a length over the limit, a truncated or malformed field, an unknown
-// kind or codec each come back as an error (errc::too_large, errc::bad_message, errc::protocol) and the
-// caller drops the connection; nothing crashes and nothing is allocated.
+// kind or codec each come back as an error (errc::too_large, errc::bad_message, errc::protocol): the
+// caller refuses the frame (and answers a request whose sender and tag were read: request_salvage);
+// nothing crashes, and nothing is allocated unless the frame is wrong.
 #pragma once
 
 #include <coactor/codec.hpp>
@@ -32,7 +34,14 @@
 
 namespace coactor::wire {
 
-inline constexpr std::uint16_t protocol_version = 1;
+/// The protocol versions a side speaks: the preamble says the highest and the lowest (see
+/// check_preamble()). This build speaks version 1 only.
+struct version_range {
+  std::uint16_t lowest = 1;
+  std::uint16_t highest = 1;
+};
+inline constexpr std::uint16_t protocol_version = 1;  ///< the highest version this build speaks
+inline constexpr version_range supported_versions{1, protocol_version};
 inline constexpr char magic[4] = {'C', 'o', 'A', 'c'};
 inline constexpr std::size_t preamble_bytes = 8;
 inline constexpr std::size_t length_bytes = 4;
@@ -76,21 +85,34 @@ struct frame_view {
   std::string_view payload;  ///< the encoded message; for failure/ack/bye: errc and detail (see read_status)
 };
 
-/// The 8 bytes every connection starts with.
-void write_preamble(std::string& out);
-/// Checks a peer's preamble (exactly preamble_bytes): errc::protocol if it is not coactor or of an
-/// incompatible protocol version.
-result<void> check_preamble(std::string_view in);
+/// The 8 bytes every connection starts with: magic, u16 highest version, u16 lowest version (written as
+/// 0 when it equals the highest, as version-1 nodes did).
+void write_preamble(std::string& out, version_range ours = supported_versions);
+/// Checks a peer's preamble (exactly preamble_bytes) against the versions this side speaks and returns
+/// the version both use: the lower of the two highest, if it is not below either lowest (a lowest of 0
+/// means "the same as the highest"). errc::protocol if it is not coactor, or the ranges do not meet
+/// ("incompatible versions 2..2 (peer) and 1..1 (this node)").
+result<std::uint16_t> check_preamble(std::string_view in, version_range ours = supported_versions);
 
 /// The length of the first frame in `in` including its length field, 0 if `in` does not yet hold the
 /// whole length field; errc::too_large if the frame is over the limit, errc::bad_message if too short.
 /// The frame is complete when in.size() >= the returned length.
 result<std::size_t> frame_size(std::string_view in, const frame_limits& limits = {});
 
+/// Who to answer for a request frame that does not parse: its sender and tag, when they could be read
+/// (the fields before them delimited, even if wrong; the sender complete and not null).
+struct request_salvage {
+  bool answerable = false;
+  pid from;
+  std::uint64_t tag = 0;
+};
+
 /// Parses one complete frame (exactly the bytes frame_size() said). `local_incarnation` makes pids of
 /// this node local (no address); other pids get their address interned (the sender's own pid gets
-/// `peer_address` when it travels without one).
-result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnation, std::string_view peer_address);
+/// `peer_address` when it travels without one). When the frame is a malformed request and `salvage` is
+/// given, it is filled in so that the caller can answer the requester with a failure frame.
+result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnation, std::string_view peer_address,
+                               request_salvage* salvage = nullptr);
 
 /// Writing a frame: begin_frame() reserves the length, the body is appended, end_frame() patches it.
 std::size_t begin_frame(std::string& out, frame_kind kind, codec format, std::uint16_t flags);

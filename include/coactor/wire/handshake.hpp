@@ -45,8 +45,10 @@ struct hello {
   std::vector<std::pair<std::string, std::string>> extensions;
 };
 
-/// Appends the preamble and the hello frame of `self` (a pooled hello carries no "mode": the default).
-void write_greeting(std::string& out, const node_identity& self, connection_mode mode = connection_mode::pooled);
+/// Appends the preamble (saying the versions `versions`) and the hello frame of `self` (saying `mode`; a
+/// pooled hello carries no "mode": it is the default).
+void write_greeting(std::string& out, const node_identity& self, connection_mode mode = connection_mode::pooled,
+                    version_range versions = supported_versions);
 
 /// Parses a hello frame (a complete frame, as frame_size() delimits it).
 result<hello> parse_hello(std::string_view frame);

@@ -49,6 +49,8 @@ struct connection_options {
   wire::frame_limits limits{};
   /// Close with SO_LINGER {on, 0}: the close sends an RST, and this side keeps no TIME_WAIT.
   bool reset_on_close = false;
+  /// The protocol versions this side says it speaks in its preamble (tests play other versions).
+  wire::version_range versions = wire::supported_versions;
 };
 
 /// How a connection ended, and what became of the frames given to it.
@@ -101,6 +103,8 @@ class connection : public std::enable_shared_from_this<connection> {
   const node_identity& peer() const noexcept { return peer_; }
   /// How the peer sends, from its hello (wire::connection_mode). Valid as peer().
   wire::connection_mode peer_mode() const noexcept { return peer_mode_; }
+  /// The protocol version agreed with the peer (wire::check_preamble); 0 until its preamble was read.
+  std::uint16_t version() const noexcept { return version_; }
 
   /// Writes this node's greeting (saying `mode`) and starts reading (the handshake, then frames). Frames
   /// given to send() before start() follow the greeting in the same write.
@@ -181,6 +185,7 @@ class connection : public std::enable_shared_from_this<connection> {
   enum class phase { preamble, hello, frames, discard } phase_ = phase::preamble;
   node_identity peer_;
   wire::connection_mode peer_mode_ = wire::connection_mode::pooled;
+  std::uint16_t version_ = 0;
   bool opened_ = false;
   bool finishing_ = false;
   bool after_eof_ = false;
