@@ -24,6 +24,7 @@
 #include <coactor/detail/node_core.hpp>
 #include <coactor/error.hpp>
 #include <coactor/node_address.hpp>
+#include <coactor/node_stats.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process_name.hpp>
 #include <coactor/result.hpp>
@@ -67,17 +68,6 @@ struct node_options {
   duration flush_timeout = duration::max();
   /// For the simulator: sees every message as it is delivered to a mailbox (detail/tracer.hpp).
   detail::tracer* tracer = nullptr;
-};
-
-/// Counters since the node started. Each is exact once the node is idle.
-struct node_stats {
-  std::uint64_t processes = 0;       ///< processes alive now
-  std::uint64_t spawned = 0;         ///< processes started
-  std::uint64_t dead_letters = 0;    ///< messages dropped because their target does not exist
-  std::uint64_t unread_dropped = 0;  ///< messages still queued when their process ended
-  std::uint64_t stale_replies = 0;   ///< replies that came after their request had timed out
-  std::uint64_t failures = 0;        ///< processes that ended by throwing
-  std::uint64_t bad_frames = 0;      ///< frames from peers refused: malformed, undecodable, misrouted
 };
 
 class node {

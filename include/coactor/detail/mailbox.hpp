@@ -86,8 +86,6 @@ class mailbox {
     e->next = nullptr;
   }
 
-  bool queue_empty() const noexcept { return head_ == nullptr; }
-
   /// Closes the mailbox (later pushes fail) and returns everything it held, in arrival order.
   envelope* close() noexcept {
     envelope* lifo = inbox_.exchange(closed(), std::memory_order_acquire);

@@ -1,15 +1,22 @@
 // coactor detail: node_core, the runtime state of a node that processes reach through their control
-// block: process table, registry, routing, error reporting, counters. The public face is `node`.
+// block: its process table, the lifecycle of its processes, and the routing of their messages. It holds
+// by value the parts it delegates to: the registry of names (registry.hpp), the counters behind stats()
+// (node_counters.hpp) and the error hook (error_reporter.hpp). What routing does with what it cannot
+// deliver (failure replies, dead letters) is in src/delivery_failures.cpp. The public face is `node`.
 #pragma once
 
 #include <coactor/codec.hpp>
 #include <coactor/detail/envelope.hpp>
+#include <coactor/detail/error_reporter.hpp>
+#include <coactor/detail/node_counters.hpp>
 #include <coactor/detail/process_table.hpp>
+#include <coactor/detail/registry.hpp>
 #include <coactor/detail/siphash.hpp>
 #include <coactor/detail/timer.hpp>
 #include <coactor/detail/tracer.hpp>
 #include <coactor/error.hpp>
 #include <coactor/node_address.hpp>
+#include <coactor/node_stats.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/result.hpp>
 #include <coactor/scheduler.hpp>
@@ -17,17 +24,14 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 
 namespace coactor {
 class node;
 class transport;
-struct node_stats;
 struct process_name;
 }  // namespace coactor
 
@@ -36,15 +40,9 @@ namespace coactor::detail {
 class process_base;
 class router;
 
-/// std::hash over anything convertible to string_view, for heterogeneous lookup.
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
 class node_core {
  public:
-  using error_hook = std::function<void(const error&, const pid&)>;
+  using error_hook = error_reporter::hook;
 
   /// `flush_timeout`: see node_options; `owns_scheduler`: the scheduler is the node's own, which it may
   /// stop when that time is up.
@@ -80,8 +78,10 @@ class node_core {
   /// delivery is handed to the scheduler's thread (in order, per calling thread).
   void route_from_outside(const pid& to, envelope* e);
 
+  // ---- what cannot be delivered (src/delivery_failures.cpp) ----
+
   /// Disposes of an envelope that cannot reach `to`: a request is answered with a failure reply, other
-  /// traffic becomes a dead letter.
+  /// traffic becomes a dead letter (counted, and reported about `to` if it is local, else the sender).
   void undeliverable(const pid& to, envelope* e, errc why) noexcept;
   void undeliverable(const pid& to, envelope* e, const error& why) noexcept;
 
@@ -93,19 +93,22 @@ class node_core {
   /// the requester sees the same error whether it is on this node or another.
   void reply_error(const envelope* req, const pid& self, error why) noexcept;
 
-  /// Counts and reports a message that could not be delivered (destroys it).
-  void dead_letter(const pid& to, envelope* e, errc why) noexcept;
+  /// Passes `e` to the error hook (see error_reporter); `who` is the process of this node it concerns.
+  void report(const error& e, const pid& who) noexcept { errors_.report(e, who); }
+  void set_error_hook(error_hook hook) { errors_.set_hook(std::move(hook)); }
 
-  void report(const error& e, const pid& who) noexcept;
-  void set_error_hook(error_hook hook);
+  // ---- names (see registry) ----
 
+  /// Registers the live local process `p` as `name` (node::register_name).
   result<void> register_name(std::string name, const pid& p);
   result<void> unregister_name(std::string_view name);
-  result<pid> whereis(std::string_view name) const;
+  result<pid> whereis(std::string_view name) const { return registry_.whereis(name); }
+
+  // ---- counters ----
 
   coactor::node_stats stats() const noexcept;
-  void count_stale_reply() noexcept { stale_replies_.fetch_add(1, std::memory_order_relaxed); }
-  void count_dead_letter() noexcept { dead_letters_.fetch_add(1, std::memory_order_relaxed); }
+  void count_stale_reply() noexcept { counters_.count_stale_replies(1); }
+  void count_dead_letter() noexcept { counters_.count_dead_letter(); }
 
   /// Expires when this node_core is destroyed. Work queued on a shared scheduler on behalf of this node
   /// (a delivery from outside, an Asio completion) checks it before touching the node or its processes.
@@ -148,21 +151,12 @@ class node_core {
   timer flush_timer_;
   std::atomic<bool> flush_armed_{false};
 
-  mutable std::mutex registry_mutex_;
-  std::unordered_map<std::string, pid, string_hash, std::equal_to<>> registry_;
-  std::unordered_map<std::uint64_t, std::string> names_;  ///< process id -> its registered name
-
-  std::mutex hook_mutex_;
-  std::shared_ptr<const error_hook> hook_;
+  registry registry_;
+  error_reporter errors_;
 
   std::shared_ptr<const bool> lifetime_ = std::make_shared<const bool>(true);  ///< see lifetime()
 
-  std::atomic<std::uint64_t> live_{0};
-  std::atomic<std::uint64_t> spawned_{0};
-  std::atomic<std::uint64_t> dead_letters_{0};
-  std::atomic<std::uint64_t> unread_dropped_{0};
-  std::atomic<std::uint64_t> stale_replies_{0};
-  std::atomic<std::uint64_t> failures_{0};
+  node_counters counters_;
 };
 
 }  // namespace coactor::detail
