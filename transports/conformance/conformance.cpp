@@ -231,10 +231,10 @@ class world {
     return p;
   }
 
-  /// Runs the bed until `done()`, for at most `limit` (times the slowdown; in a rule declared broken,
-  /// where what it waits for may never come, 3 s).
+  /// Runs the bed until `done()`, for at most `limit` times the slowdown (in a rule declared broken,
+  /// where what it waits for may never come, at most 3 s times the slowdown).
   bool run_until(const std::function<bool()>& done, duration limit = 10s) {
-    return bed_->run_until(done, tolerated ? std::min<duration>(limit, 3s) : limit * subject_.slowdown);
+    return bed_->run_until(done, (tolerated ? std::min<duration>(limit, 3s) : limit) * subject_.slowdown);
   }
   /// How long a request may take. In a rule declared broken, where it usually ends in its timeout, 2 s.
   duration patience(duration d = 10s) const { return tolerated ? duration(2s) : d * subject_.slowdown; }
@@ -512,7 +512,7 @@ void over_the_limit(const subject& s) {
   const auto why = failed.get();
   INFO("the request ended with: " << code_of(why) << "; the server reported:\n" << w.errors(b).dump()
                                    << "the client reported:\n" << w.errors(a).dump());
-  REQUIRE(done.load());
+  COACTOR_RULE_CHECK(done.load());
   COACTOR_RULE_CHECK((why && (*why == errc::too_large || *why == errc::unreachable)));
   // The server lives on: it still answers.
   shared<std::optional<std::string>> after;

@@ -71,9 +71,9 @@ std::unique_ptr<bed> threaded_bed(std::function<std::unique_ptr<transport>()> ma
 /// The transport under test.
 struct subject {
   /// For the report: "tcp_pooled".
-  std::string name;
+  std::string name = {};
   /// Makes one transport instance per node (a threaded_bed). Or give `make_bed`.
-  std::function<std::unique_ptr<transport>()> make;
+  std::function<std::unique_ptr<transport>()> make = {};
   /// What it declares (see above).
   declared_properties properties = {};
   /// Makes the bed of one rule, for a transport that does not run on a thread_pool as it is.
