@@ -6,6 +6,7 @@
 # flags plus -Wall -Wextra -Wpedantic -Werror.
 #   cmake -DBUILD_DIR=<build tree> -DSOURCE_DIR=<project root> -DWORK_DIR=<scratch dir> -DCONFIG=<config>
 #         -DGENERATOR=<generator> -DCXX=<compiler> "-DCXX_FLAGS=<flags>" -P CoactorInstallConformanceTest.cmake
+cmake_minimum_required(VERSION 3.25)  # policies of script mode: while(TRUE), IN_LIST
 include(${CMAKE_CURRENT_LIST_DIR}/CoactorTestScript.cmake)
 coactor_require(BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CXX)
 
