@@ -41,8 +41,9 @@ struct declared_properties {
   /// A node that does not listen gets its replies (over a connection it opened). When false, the suite
   /// checks that a frame for such a node is reported unreachable instead.
   bool reaches_nodes_that_do_not_listen = true;
-  /// The largest frame (length prefix included) the transport carries; a larger one must be reported
-  /// (errc::too_large or errc::unreachable), at the sender or at the receiver, never crash anything.
+  /// The largest frame (length prefix included) the transport carries. The suite sends one just over
+  /// it: the request must fail (errc::too_large, or errc::unreachable with the receiver's reason), and
+  /// both nodes go on.
   std::size_t max_frame_bytes = wire::frame_limits{}.max_frame_bytes;
 };
 
