@@ -8,6 +8,9 @@ install(TARGETS coactor_core coactor EXPORT coactorTargets
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/coactor DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT coactorTargets NAMESPACE coactor:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/coactor)
+if(TARGET coactor_conformance)  # transports/conformance: built only with Catch2
+  install(EXPORT coactorConformanceTargets NAMESPACE coactor:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/coactor)
+endif()
 
 configure_package_config_file(cmake/coactorConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/coactorConfig.cmake

@@ -3,6 +3,9 @@
 #   coactor_run(<what> <command>...)      runs a command, stops the test with its output if it fails;
 #                                         its output is left in `output`
 #   coactor_install(<build dir> <prefix> [<config>])   `cmake --install` of a build tree into a fresh prefix
+#   coactor_doc_files(<markdown file> <dir>)   writes each fenced block whose info string names a file
+#                                         ("```cpp my_transport.hpp") to <dir>/<that name>; the names
+#                                         written are left in `files`
 function(coactor_require)
   foreach(var IN LISTS ARGN)
     if(NOT ${var})
@@ -31,4 +34,40 @@ function(coactor_install build_dir prefix)
   if(NOT EXISTS ${prefix}/include/coactor/coactor.hpp)
     message(FATAL_ERROR "the install put no include/coactor/coactor.hpp into ${prefix}")
   endif()
+endfunction()
+
+# Plain string search, no list operations on the text: C++ is full of ';' and '[', which CMake lists
+# mangle (as in CoactorDocSnippets.cmake).
+function(coactor_doc_files doc dir)
+  file(READ ${doc} text)
+  set(rest "\n${text}")
+  set(names "")
+  while(TRUE)
+    string(FIND "${rest}" "\n```" open)
+    if(open EQUAL -1)
+      break()
+    endif()
+    math(EXPR after_fence "${open} + 4")
+    string(SUBSTRING "${rest}" ${after_fence} -1 rest)
+    string(FIND "${rest}" "\n" eol)
+    if(eol EQUAL -1)
+      break()
+    endif()
+    string(SUBSTRING "${rest}" 0 ${eol} info)
+    math(EXPR body_at "${eol} + 1")
+    string(SUBSTRING "${rest}" ${body_at} -1 rest)
+    string(FIND "${rest}" "\n```" close)
+    if(close EQUAL -1)
+      message(FATAL_ERROR "${doc}: a ``` block is not closed")
+    endif()
+    math(EXPR close_nl "${close} + 1")
+    string(SUBSTRING "${rest}" 0 ${close_nl} code)
+    math(EXPR past_fence "${close} + 4")
+    string(SUBSTRING "${rest}" ${past_fence} -1 rest)
+    if(info MATCHES "^[a-z+]+[ \t]+([A-Za-z0-9_.-]+)$")
+      file(WRITE ${dir}/${CMAKE_MATCH_1} "${code}")
+      list(APPEND names ${CMAKE_MATCH_1})
+    endif()
+  endwhile()
+  set(files ${names} PARENT_SCOPE)
 endfunction()

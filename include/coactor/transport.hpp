@@ -2,19 +2,14 @@
 //
 // The node core knows nothing about sockets. When a message is for a process of another node, the node
 // encodes it into a frame (wire/frame.hpp) and gives the bytes to its transport; when a transport has a
-// complete frame from a peer, it gives the bytes to the node. Transports share the framing and the
-// handshake (wire/handshake.hpp) and differ only in how they use connections:
+// complete frame from a peer, it gives the bytes to the node. The transports of the project
+// (transports/tcp_pooled, tcp_per_message, loopback, sim) share the framing and the handshake.
 //
-//   transports/tcp_per_message   a TCP connection per frame (the Factor post's behaviour, a baseline)
-//   transports/tcp_pooled        one persistent connection per peer, writes coalesced into batches
-//   transports/loopback          several nodes in one OS process, no sockets
-//   transports/sim               the deterministic simulator's network
-//
-// Write your own by implementing this interface (a decorator that counts or delays frames around
-// another transport is a few lines: see tests/transports/decorator.test.cpp).
-//
-// Threads: send() may be called from any scheduler thread at once; the host's functions may be called
-// from any thread the transport runs on (normally the node scheduler's threads).
+// This header is the API. What every transport promises (delivery or report, order, threads, the life
+// cycle, error codes, frame sizes) is stated once, as numbered rules, in docs/transports.md, "The
+// contract"; coactor::conformance::check() (transports/conformance) verifies each rule against any
+// transport. Write your own by implementing `transport` (docs/transports.md, "Writing your own
+// transport").
 #pragma once
 
 #include <coactor/codec.hpp>
@@ -46,7 +41,8 @@ struct peer_ref {
   std::string_view address;
 };
 
-/// The node, as its transport sees it. Implemented by the node.
+/// The node, as its transport sees it. Implemented by the node; called by the transport from any thread
+/// it runs on, never while the transport holds a lock of its own (calls nest), never after shutdown().
 class transport_host {
  public:
   virtual ~transport_host() = default;
@@ -55,14 +51,11 @@ class transport_host {
   /// The scheduler the node runs on (timers, work accounting, the thread pool's io_context).
   virtual coactor::scheduler& scheduler() noexcept = 0;
   /// A complete frame (length prefix included) from the peer `from`, as its handshake introduced it.
-  /// Success: the node took the frame (delivered it, or answered for it: a request to a dead process gets
-  /// a failure reply). An error: the node refused it after reading it (malformed body, unknown codec,
-  /// invalid UTF-8, an out-of-range pid slot, a frame kind that carries no message); the node has already
-  /// reported it (and answered a request whose tag and sender it could read). A transport that confirms
-  /// frames to the sender (tcp_per_message's ack) passes the error on; others need do nothing with it.
+  /// Success: the node took it. An error: the node read it and refused it (and has reported it); a
+  /// transport that confirms frames to their sender passes the refusal back (contract, rule 8).
   virtual result<void> deliver(const node_identity& from, std::string_view frame) = 0;
-  /// A frame given to send() that will not arrive, and why. The node turns it into a failure reply (for
-  /// a request) or a dead letter (for anything else).
+  /// Gives back a frame given to send() that will not arrive, and why (contract, rule 2): the node turns
+  /// it into a failed request or a dead letter.
   virtual void undeliverable(std::string_view frame, const error& why) = 0;
   /// A problem not tied to one frame: a peer that broke the protocol, a refused handshake.
   virtual void report(const error& what) = 0;
@@ -76,15 +69,17 @@ class transport {
   virtual void attach(transport_host& host) = 0;
 
   /// Starts accepting connections at `address` ("host:port"; port 0 picks a free port). Returns the
-  /// address actually bound (127.0.0.1, 41234). errc::io with the reason if the address is in use.
+  /// address actually bound (127.0.0.1, 41234); errc::io with the reason if it cannot be bound. Fails
+  /// after shutdown().
   virtual result<node_address> listen(std::string_view address) = 0;
 
-  /// Queues one complete frame for `peer`. Copies the bytes; never blocks. A frame that cannot be
-  /// delivered comes back through transport_host::undeliverable, never silently.
+  /// Queues one complete frame for `peer`: delivered, or given back through
+  /// transport_host::undeliverable, never lost silently (contract, rule 1). Copies the bytes; never
+  /// blocks; callable from several threads at once.
   virtual void send(const peer_ref& peer, std::string_view frame) = 0;
 
-  /// Stops accepting, gives up on what could not be sent (as undeliverable), closes every connection.
-  /// Called by the node before it goes away; the transport must not call its host afterwards.
+  /// Stops accepting, gives back every frame it holds (errc::stopped), closes every connection. Called
+  /// by the node's destructor; once it returns, the transport never calls its host again.
   virtual void shutdown() = 0;
 };
 

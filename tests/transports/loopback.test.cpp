@@ -10,114 +10,9 @@
 using namespace coactor;
 using namespace std::chrono_literals;
 
-namespace loopback_test {
-struct ping {
-  int n;
-  std::string text;
-  pid reply_to;
-};
-struct pong {
-  int n;
-};
-}  // namespace loopback_test
-
-using namespace loopback_test;
-
-namespace {
-
-/// Nodes "a" and "b" on one loopback network, both on one single-threaded pool, both listening.
-struct two_nodes {
-  std::shared_ptr<loopback_network> network = std::make_shared<loopback_network>();
-  thread_pool pool{1};
-  node a{pool, {.name = "a", .transport = std::make_unique<loopback_transport>(network)}};
-  node b{pool, {.name = "b", .transport = std::make_unique<loopback_transport>(network)}};
-  two_nodes() {
-    REQUIRE(a.listen("a:0"));
-    REQUIRE(b.listen("b:0"));
-  }
-};
-
-}  // namespace
-
-TEST_CASE("loopback: request/reply and pid-in-message across two nodes on one thread pool", "[loopback]") {
-  two_nodes nodes;
-  node &a = nodes.a, &b = nodes.b;
-  thread_pool& pool = nodes.pool;
-
-  pid server = b.spawn([](context self) -> process {
-    for (;;) {
-      message m = co_await self.receive();
-      if (auto* p = m.get_if<ping>()) {
-        self.send(p->reply_to, pong{p->n + 1});  // the pid inside the message routes back to node a
-        self.reply(m, std::string("Message Received!"));
-      } else {
-        co_return;
-      }
-    }
-  });
-  REQUIRE(b.register_name("process1", server));
-
-  std::string reply_text;
-  int pong_n = 0;
-  a.spawn([&](context self) -> process {
-    auto r = co_await self.request<std::string>(process_name{b.address(), "process1"},
-                                                coactor::make<ping>(41, "hi", self.pid()), 5s);
-    REQUIRE(r);
-    reply_text = *r;
-    auto p = co_await self.receive<pong>(5s);
-    REQUIRE(p);
-    pong_n = (*p)->n;
-    self.send(server, 0);  // ends the server (an i32 it does not match)
-  });
-  pool.run();
-  CHECK(reply_text == "Message Received!");
-  CHECK(pong_n == 42);
-}
-
-TEST_CASE("loopback: unknown name and dead pid fail requests at once", "[loopback]") {
-  two_nodes nodes;
-  node &a = nodes.a, &b = nodes.b;
-  thread_pool& pool = nodes.pool;
-  pid gone = b.spawn([](context) -> process { co_return; });
-  std::optional<error> by_name, by_pid, unreachable;
-  a.spawn([&](context self) -> process {
-    process_name nobody{b.address(), "nobody"}, nowhere{"nowhere:1", "x"};
-    auto r1 = co_await self.request(nobody, 1, 10s);
-    if (!r1) by_name = r1.error();
-    auto r2 = co_await self.request(gone, 1, 10s);
-    if (!r2) by_pid = r2.error();
-    auto r3 = co_await self.request(nowhere, 1, 10s);
-    if (!r3) unreachable = r3.error();
-  });
-  auto start = std::chrono::steady_clock::now();
-  pool.run();
-  CHECK(std::chrono::steady_clock::now() - start < 5s);
-  REQUIRE(by_name);
-  CHECK(*by_name == errc::no_such_name);
-  REQUIRE(by_pid);
-  CHECK(*by_pid == errc::dead_process);
-  REQUIRE(unreachable);
-  CHECK(*unreachable == errc::unreachable);
-}
-
-TEST_CASE("loopback: an error reply is the requester's error", "[loopback][reply_error]") {
-  two_nodes nodes;
-  node &a = nodes.a, &b = nodes.b;
-  thread_pool& pool = nodes.pool;
-  REQUIRE(b.register_name("strict", b.spawn([](context self) -> process {
-    message m = co_await self.receive();
-    self.reply(m, error(errc::bad_message, "expected a ping"));
-  })));
-  std::optional<error> got;
-  a.spawn([&](context self) -> process {
-    auto r = co_await self.request(process_name{b.address(), "strict"}, 1, 10s);
-    if (!r) got = r.error();
-  });
-  pool.run();
-  REQUIRE(got);
-  CHECK(*got == errc::bad_message);  // a code of coactor::errc travels as it is
-  CHECK(got->detail() == "expected a ping");
-}
+// Request/reply, pids across nodes, unknown names, dead pids, unreachable addresses and error replies
+// are rules of the transport contract, checked for loopback by tests/transports/conformance.test.cpp.
+// Here: what is loopback's own.
 
 namespace loopback_test {
 struct numbered {
@@ -125,6 +20,8 @@ struct numbered {
   int n;
 };
 }  // namespace loopback_test
+
+using namespace loopback_test;
 
 // Deliveries to a node on several threads still arrive in the order each sender sent them (the target's
 // inbox is drained by one task at a time, not one posted task per frame that threads could race on).
