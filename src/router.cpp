@@ -150,7 +150,8 @@ result<void> router::deliver(const node_identity& from, std::string_view frame) 
   const wire::frame_view& f = *parsed;
   if (f.kind == wire::frame_kind::hello || f.kind == wire::frame_kind::ack || f.kind == wire::frame_kind::bye) {
     bad_frames_.fetch_add(1, std::memory_order_relaxed);
-    error bad(errc::protocol, "unexpected frame kind from " + from.name);
+    error bad(errc::protocol, "unexpected frame of kind " + std::to_string(static_cast<int>(f.kind)) + " from " +
+                                  from.name + " (" + from.address + ")");
     node_.report(bad, {});
     return bad;
   }

@@ -10,7 +10,7 @@ on 127.0.0.1, port 0, reads its address from its "listening on <address>" line, 
 codecs: the post's request; a request to an unknown name (failure 3) and to a dead pid (failure 2);
 malformed requests (each answered with a failure frame); a garbage body (on per-message connections a
 non-zero ack); a preamble that is not coactor, one of version 2 only, a length field below 4 and an
-unknown frame kind (each a bye naming the reason, then the close); a preamble speaking versions 1..2
+unknown frame kind (refused alone: the connection goes on); a preamble speaking versions 1..2
 (version 1 is agreed). The node is killed on the way out, whatever happens.
 
 Exit status: 0 when every check passed, 1 otherwise (each failure is printed).
@@ -204,7 +204,16 @@ def live(program, transport, mode):
         expect_bye(node, mode, b"GET / HTTP/1.0\r\n\r\n", 12, "does not speak the coactor protocol", "a bad preamble")
         expect_bye(node, mode, cc.preamble(2, 0) + probe.hello(), 12, "incompatible versions", "a preamble of version 2 only")
         expect_bye(node, mode, greeting(probe) + cc.u32(3) + b"abc", 9, "too short", "a length field of 3")
-        expect_bye(node, mode, greeting(probe) + cc.frame(9, 0, 0, b""), 12, "kind 9", "an unknown frame kind (9)")
+
+        # An unknown frame kind is refused on its own (the length delimits it): the connection goes on.
+        with cc.Client(node.address, mode=mode, listen=(transport == "per-message")) as client:
+            ack = client.send_frame(cc.frame(9, 0, 0, b""))
+            if mode == "per-message":
+                check(ack.kind == cc.ACK and ack.code == 12 and "kind 9" in (ack.detail or ""),
+                      "an unknown frame kind (9) -> ack 12 (%r)" % ack)
+            r = client.request("process1", "string", "test-message")
+            check(r.kind == cc.REPLY and r.value == "Message Received!",
+                  "an unknown frame kind (9): the node still serves the client (%r)" % r)
     finally:
         node.close()
 

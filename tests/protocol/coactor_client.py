@@ -485,6 +485,7 @@ class Client:
         self.listener = None
         self.my_address = ""
         self.conn = None
+        self.inbound = []  # pooled connections the node opened to the client's address
         self.node = None  # the node's Hello
         self.acks = []    # per-message: the ack of every frame sent, in order
         self.pending = []  # frames read while waiting for another
@@ -515,6 +516,9 @@ class Client:
         if self.conn:
             self.conn.close()
             self.conn = None
+        for c in self.inbound:
+            c.close()
+        self.inbound = []
         if self.listener:
             self.listener.close()
             self.listener = None
@@ -549,18 +553,26 @@ class Client:
             c.close(reset=True)
 
     def accept_frame(self):
-        """per-message: accepts the node's connection, reads one frame, acks it (status 0)."""
+        """Accepts a connection the node opened and reads its first frame. A per-message node (its hello
+        says so) sends one frame: acked (status 0), and the node closes. A pooled node keeps the connection
+        for its later frames, with no acks: it is kept in `inbound`, read like the client's own."""
         sock, _ = self.listener.accept()
         c = Connection(sock, self.timeout)
+        pooled = False
         try:
             c.send(self.preamble() + self.hello())
-            c.read_greeting(self.versions)
+            node = c.read_greeting(self.versions)
+            pooled = node.extensions.get("mode", "pooled") == "pooled"
+            if pooled:
+                self.inbound.append(c)
+                return c.read_frame()
             f = c.read_frame()
             c.send(frame(ACK, 0, 0, status_body(0)))
             c.read_until_closed()  # the node closes (with a reset) once it has the ack
             return f
         finally:
-            c.close()
+            if not pooled:
+                c.close()
 
     def receive(self, match=lambda f: True):
         """The next frame sent to us that `match` accepts (others are kept for later)."""
@@ -580,18 +592,18 @@ class Client:
         raise socket.timeout("no frame within %.1f s" % self.timeout)
 
     def _next_frame(self, deadline):
-        """The next frame for us: on the pooled connection, or on a connection the node opened (None when
-        neither had one ready within a short wait)."""
-        if not self.listener:
-            return self.conn.read_frame()
-        if not self.conn:
-            return self.accept_frame()
-        if self.conn.buf:
-            return self.conn.read_frame()
+        """The next frame for us: on the client's pooled connection, on a pooled connection the node opened,
+        or on a new connection the node opens (None when none had one ready within a short wait)."""
+        connections = ([self.conn] if self.conn else []) + self.inbound
+        for c in connections:
+            if c.buf:
+                return c.read_frame()
         wait = max(0.0, min(0.1, deadline - time.monotonic()))
-        ready, _, _ = select.select([self.conn.sock, self.listener], [], [], wait)
-        if self.conn.sock in ready:
-            return self.conn.read_frame()
+        sources = [c.sock for c in connections] + ([self.listener] if self.listener else [])
+        ready, _, _ = select.select(sources, [], [], wait)
+        for c in connections:
+            if c.sock in ready:
+                return c.read_frame()
         if self.listener in ready:
             return self.accept_frame()
         return None

@@ -28,6 +28,7 @@ std::size_t frame_size_at(std::string_view bytes) noexcept {
 struct loopback_transport::endpoint : std::enable_shared_from_this<endpoint> {
   std::mutex mutex;
   transport_host* host = nullptr;
+  bool shut_down = false;  // shutdown() ran: nothing may listen or be delivered any more
   node_identity identity;  // a copy, readable without the host
 
   // The inbox (under `mutex`): frames back to back, and who sent each.
@@ -135,6 +136,10 @@ void loopback_transport::attach(transport_host& host) {
 }
 
 result<node_address> loopback_transport::listen(std::string_view address) {
+  {
+    std::lock_guard lock(self_->mutex);
+    if (self_->shut_down) return error(errc::stopped, "loopback: the transport shut down");
+  }
   auto& net = *network_->state_;
   std::lock_guard lock(net.mutex);
   std::string bound(address);
@@ -181,6 +186,7 @@ void loopback_transport::shutdown() {
   std::vector<std::shared_ptr<endpoint>> from;
   {
     std::lock_guard lock(self_->mutex);
+    self_->shut_down = true;
     if (!self_->host) return;
     self_->host = nullptr;
     // Frames that arrived and were not delivered go back to their senders.

@@ -54,6 +54,7 @@ class transport final : public coactor::transport {
   }
 
   result<node_address> listen(std::string_view address) override {
+    if (stopped_) return error(errc::stopped, "sim: the transport shut down");
     auto parsed = node_address::parse(address);
     if (!parsed) return error(errc::io, "sim: " + parsed.error().detail());
     auto [it, inserted] = net_.by_address_.emplace(std::string(address), self_);
@@ -74,6 +75,7 @@ class transport final : public coactor::transport {
   }
 
   void shutdown() override {
+    stopped_ = true;
     if (!self_->host) return;
     self_->host = nullptr;
     std::erase_if(net_.by_incarnation_, [&](const auto& entry) { return entry.second == self_; });
@@ -83,6 +85,7 @@ class transport final : public coactor::transport {
  private:
   network& net_;
   network::endpoint* self_;
+  bool stopped_ = false;  // shutdown() ran: listen() fails from now on
 };
 
 network::network(sim::scheduler& s, sim::trace& t, link_settings defaults) : sched_(s), trace_(t), defaults_(defaults) {}

@@ -71,6 +71,14 @@ result<node_address> transport_core::listen(std::string_view address) {
 }
 
 void transport_core::send(const peer_ref& peer, std::string_view frame) {
+  // A frame the peer would refuse for its size (with the same limits as ours): said now, to its sender,
+  // rather than written and refused there (a pooled peer would then close the connection under others).
+  if (const std::size_t length = frame.size() - wire::length_bytes; length > peer_options_.limits.max_frame_bytes) {
+    const error why(errc::too_large, name_ + ": frame of " + std::to_string(length) + " bytes exceeds the limit of " +
+                                         std::to_string(peer_options_.limits.max_frame_bytes));
+    link_.call([&](transport_host& host) { host.undeliverable(frame, why); });
+    return;
+  }
   if (io_) return policy_->send(peer, frame);
   link_.call([&](transport_host& host) { host.undeliverable(frame, no_io_); });
 }
@@ -156,41 +164,27 @@ void transport_core::opened(connection& conn, const wire::hello& hello, bool acc
 
 void transport_core::dispatch(connection& conn, std::string_view frames, bool acked) {
   bool bye = false;
-  int unexpected = 0;
   const bool open = link_.call([&](transport_host& host) {
-    while (!frames.empty()) {
+    while (!frames.empty() && !bye) {
       const std::size_t n = frame_queue::size_of(frames);
       const std::string_view f = frames.substr(0, n);
       frames.remove_prefix(n);
-      switch (frame_queue::kind_of(f)) {
-        case wire::frame_kind::message:
-        case wire::frame_kind::request:
-        case wire::frame_kind::reply:
-        case wire::frame_kind::failure: {
-          const result<void> taken = host.deliver(conn.peer(), f);  // a refusal is reported by the node
-          if (!acked) continue;
-          // After the delivery: the sender's next frame waits for this ack. Held as work until written,
-          // so that this node's run() does not return with the ack unsent.
-          link_.hold(1);
-          if (!conn.send(taken ? ack_frame() : refusal_frame(taken.error()))) link_.release(1);
-          continue;
-        }
-        case wire::frame_kind::bye:
-          bye = true;  // nothing may follow it
-          break;
-        default:
-          unexpected = static_cast<int>(frame_queue::kind_of(f));
-          break;
+      if (frame_queue::kind_of(f) == wire::frame_kind::bye) {
+        bye = true;  // nothing may follow it
+        continue;
       }
-      break;
+      // A data frame, or one the node refuses and reports (an unknown kind, a hello or ack out of place):
+      // the length delimits it, so the connection goes on either way.
+      const result<void> taken = host.deliver(conn.peer(), f);
+      if (!acked) continue;
+      // After the delivery: the sender's next frame waits for this ack. Held as work until written, so
+      // that this node's run() does not return with the ack unsent.
+      link_.hold(1);
+      if (!conn.send(taken ? ack_frame() : refusal_frame(taken.error()))) link_.release(1);
     }
   });
   if (!open) return conn.close(error(errc::stopped, "the transport shut down"));
-  if (unexpected)
-    conn.refuse(error(errc::protocol, "unexpected frame of kind " + std::to_string(unexpected) + " from " +
-                                          describe(conn, true)));
-  else if (bye)
-    conn.finish(false);  // the peer closes: flush what it has been given, then shut our side down
+  if (bye) conn.finish(false);  // the peer closes: flush what it has been given, then shut our side down
 }
 
 void transport_core::closed(connection& conn, connection_end end, bool accepted) {
