@@ -1,7 +1,7 @@
 // A transport of one's own: a decorator that counts the frames another transport carries. It is a
 // transport to its node and a transport_host to the transport it wraps; everything else passes through.
 // The same shape delays, drops or logs frames.
-#include "tcp_support.hpp"
+#include "tcp/tcp_support.hpp"
 
 #include <catch2/catch.hpp>
 

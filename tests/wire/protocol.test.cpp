@@ -3,7 +3,7 @@
 // version negotiation (the preamble's version range, the agreed version a connection exposes), replies
 // in the codec of their request, and malformed requests that are answered with a failure frame rather
 // than left to time out.
-#include "../transports/tcp_support.hpp"
+#include "../transports/tcp/tcp_support.hpp"
 
 #include <coactor/transports/tcp/connection.hpp>
 #include <coactor/transports/tcp/net.hpp>

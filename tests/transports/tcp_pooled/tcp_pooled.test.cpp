@@ -1,6 +1,6 @@
 // What only tcp_pooled does: replies over the connection a peer opened, idle close and reconnect, batches,
 // and nodes with several worker threads.
-#include "tcp_support.hpp"
+#include "tcp/tcp_support.hpp"
 
 #include <catch2/catch.hpp>
 

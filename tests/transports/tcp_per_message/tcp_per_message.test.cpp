@@ -1,6 +1,6 @@
 // What only tcp_per_message does: no TIME_WAIT left behind, several frames in flight per peer, and no
 // way back to a node that does not listen.
-#include "tcp_support.hpp"
+#include "tcp/tcp_support.hpp"
 
 #include <catch2/catch.hpp>
 
