@@ -30,20 +30,4 @@ message("-- the user's project, from docs/transports.md: ${files}")
 if(NOT CONFIG)
   set(CONFIG Debug)
 endif()
-set(strict "-Wall -Wextra -Wpedantic -Werror")
-coactor_run("configure the user's project"
-  ${CMAKE_COMMAND} -S ${consumer_source} -B ${consumer_build} -G ${GENERATOR}
-  -DCMAKE_BUILD_TYPE=${CONFIG} -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS} ${strict}"
-  -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
-file(STRINGS ${consumer_build}/CMakeCache.txt found REGEX "^coactor_DIR:")
-string(FIND "${found}" "${prefix}/" at)
-if(NOT at GREATER -1)
-  message(FATAL_ERROR "the user's project found coactor elsewhere than in ${prefix}: ${found}")
-endif()
-coactor_run("build the user's project (${strict})" ${CMAKE_COMMAND} --build ${consumer_build} --config ${CONFIG})
-set(program ${consumer_build}/counting_transport_test)
-if(NOT EXISTS ${program})  # multi-config generators put it in a folder per configuration
-  set(program ${consumer_build}/${CONFIG}/counting_transport_test)
-endif()
-coactor_run("run its conformance test" ${program})
-message("${output}")
+coactor_build_consumer(${consumer_source} ${consumer_build} ${prefix} ${CONFIG} counting_transport_test)

@@ -27,28 +27,8 @@ file(WRITE ${consumer_source}/CMakeLists.txt "${lists}")
 file(COPY ${SOURCE_DIR}/tests/install/consumer/main.cpp DESTINATION ${consumer_source})
 message("-- the consumer's CMakeLists.txt (from docs/building.md):\n${lists}")
 
-set(strict "-Wall -Wextra -Wpedantic -Werror")
 set(configs ${CONFIG} Release)
 list(REMOVE_DUPLICATES configs)
 foreach(config IN LISTS configs)
-  set(consumer_build ${WORK_DIR}/build-${config})
-  coactor_run("configure the consumer (${config})"
-    ${CMAKE_COMMAND} -S ${consumer_source} -B ${consumer_build} -G ${GENERATOR}
-    -DCMAKE_BUILD_TYPE=${config} -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS} ${strict}"
-    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
-  message("${output}")
-  # It must have found the installed package, not some other copy.
-  file(STRINGS ${consumer_build}/CMakeCache.txt found REGEX "^coactor_DIR:")
-  string(FIND "${found}" "${prefix}/" at)
-  if(NOT at GREATER -1)
-    message(FATAL_ERROR "the consumer found coactor elsewhere than in ${prefix}: ${found}")
-  endif()
-
-  coactor_run("build the consumer (${config}, ${strict})" ${CMAKE_COMMAND} --build ${consumer_build} --config ${config})
-  set(program ${consumer_build}/my_app)
-  if(NOT EXISTS ${program})  # multi-config generators put it in a folder per configuration
-    set(program ${consumer_build}/${config}/my_app)
-  endif()
-  coactor_run("run the consumer (${config})" ${program})
-  message("${output}")
+  coactor_build_consumer(${consumer_source} ${WORK_DIR}/build-${config} ${prefix} ${config} my_app)
 endforeach()

@@ -3,6 +3,10 @@
 #   coactor_run(<what> <command>...)      runs a command, stops the test with its output if it fails;
 #                                         its output is left in `output`
 #   coactor_install(<build dir> <prefix> [<config>])   `cmake --install` of a build tree into a fresh prefix
+#   coactor_build_consumer(<source> <build> <prefix> <config> <program>)   configures and builds, against
+#                                         the package installed in <prefix> only, a user's project with the
+#                                         test's compiler and flags (CXX, CXX_FLAGS, GENERATOR) plus
+#                                         -Wall -Wextra -Wpedantic -Werror, then runs its <program>
 #   coactor_doc_files(<markdown file> <dir>)   writes each fenced block whose info string names a file
 #                                         ("```cpp my_transport.hpp") to <dir>/<that name>; the names
 #                                         written are left in `files`
@@ -34,6 +38,28 @@ function(coactor_install build_dir prefix)
   if(NOT EXISTS ${prefix}/include/coactor/coactor.hpp)
     message(FATAL_ERROR "the install put no include/coactor/coactor.hpp into ${prefix}")
   endif()
+endfunction()
+
+function(coactor_build_consumer source build prefix config program)
+  set(strict "-Wall -Wextra -Wpedantic -Werror")
+  coactor_run("configure the user's project (${config})"
+    ${CMAKE_COMMAND} -S ${source} -B ${build} -G ${GENERATOR}
+    -DCMAKE_BUILD_TYPE=${config} -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS} ${strict}"
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+  message("${output}")
+  # It must have found the installed package, not some other copy.
+  file(STRINGS ${build}/CMakeCache.txt found REGEX "^coactor_DIR:")
+  string(FIND "${found}" "${prefix}/" at)
+  if(NOT at GREATER -1)
+    message(FATAL_ERROR "the user's project found coactor elsewhere than in ${prefix}: ${found}")
+  endif()
+  coactor_run("build the user's project (${config}, ${strict})" ${CMAKE_COMMAND} --build ${build} --config ${config})
+  set(path ${build}/${program})
+  if(NOT EXISTS ${path})  # multi-config generators put it in a folder per configuration
+    set(path ${build}/${config}/${program})
+  endif()
+  coactor_run("run ${program} (${config})" ${path})
+  message("${output}")
 endfunction()
 
 # Plain string search, no list operations on the text: C++ is full of ';' and '[', which CMake lists

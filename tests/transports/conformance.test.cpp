@@ -12,6 +12,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "counting_transport.hpp"
+#include "slowdown.hpp"
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -21,13 +24,9 @@ using namespace std::chrono_literals;
 
 namespace conformance_test {
 
-#if defined(__SANITIZE_THREAD__)
-inline constexpr int slowdown = 16;
-#elif defined(__SANITIZE_ADDRESS__)
-inline constexpr int slowdown = 2;
-#else
-inline constexpr int slowdown = 1;
-#endif
+using transport_test::counting_transport;
+using transport_test::frame_counts;
+using transport_test::slowdown;
 
 /// The simulator's world: one sim::scheduler on virtual time, one sim::network, on the test's thread.
 class simulated_bed final : public conformance::bed {
@@ -51,47 +50,6 @@ class simulated_bed final : public conformance::bed {
   sim::trace trace_{false};
   sim::network network_;
   int made_ = 0;
-};
-
-/// A decorator: a transport to its node, the host of the transport it wraps; counts what passes.
-struct frame_counts {
-  std::atomic<int> sent{0};
-  std::atomic<int> delivered{0};
-  std::atomic<int> undeliverable{0};
-};
-
-class counting_transport final : public transport, private transport_host {
- public:
-  counting_transport(std::unique_ptr<transport> inner, std::shared_ptr<frame_counts> counts)
-      : inner_(std::move(inner)), counts_(std::move(counts)) {}
-
-  void attach(transport_host& host) override {
-    host_ = &host;
-    inner_->attach(*this);
-  }
-  result<node_address> listen(std::string_view address) override { return inner_->listen(address); }
-  void send(const peer_ref& peer, std::string_view frame) override {
-    ++counts_->sent;
-    inner_->send(peer, frame);
-  }
-  void shutdown() override { inner_->shutdown(); }
-
- private:
-  const node_identity& identity() const noexcept override { return host_->identity(); }
-  coactor::scheduler& scheduler() noexcept override { return host_->scheduler(); }
-  result<void> deliver(const node_identity& from, std::string_view frame) override {
-    ++counts_->delivered;
-    return host_->deliver(from, frame);
-  }
-  void undeliverable(std::string_view frame, const error& why) override {
-    ++counts_->undeliverable;
-    host_->undeliverable(frame, why);
-  }
-  void report(const error& what) override { host_->report(what); }
-
-  std::unique_ptr<transport> inner_;
-  std::shared_ptr<frame_counts> counts_;
-  transport_host* host_ = nullptr;
 };
 
 }  // namespace conformance_test

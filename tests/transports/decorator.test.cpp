@@ -1,57 +1,14 @@
-// A transport of one's own: a decorator that counts the frames another transport carries. It is a
-// transport to its node and a transport_host to the transport it wraps; everything else passes through.
-// The same shape delays, drops or logs frames.
+// A decorator transport (counting_transport.hpp) around each TCP transport counts exactly the frames
+// that pass through it.
+#include "counting_transport.hpp"
 #include "tcp/tcp_support.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace tcp_test;
 
-namespace {
-
-struct frame_counts {
-  std::atomic<int> sent{0};
-  std::atomic<int> delivered{0};
-  std::atomic<int> undeliverable{0};
-};
-
-class counting_transport final : public transport, private transport_host {
- public:
-  counting_transport(std::unique_ptr<transport> inner, std::shared_ptr<frame_counts> counts)
-      : inner_(std::move(inner)), counts_(std::move(counts)) {}
-
-  // transport: what the node calls.
-  void attach(transport_host& host) override {
-    host_ = &host;
-    inner_->attach(*this);
-  }
-  result<node_address> listen(std::string_view address) override { return inner_->listen(address); }
-  void send(const peer_ref& peer, std::string_view frame) override {
-    counts_->sent.fetch_add(1);
-    inner_->send(peer, frame);
-  }
-  void shutdown() override { inner_->shutdown(); }
-
- private:
-  // transport_host: what the wrapped transport calls.
-  const node_identity& identity() const noexcept override { return host_->identity(); }
-  coactor::scheduler& scheduler() noexcept override { return host_->scheduler(); }
-  result<void> deliver(const node_identity& from, std::string_view frame) override {
-    counts_->delivered.fetch_add(1);
-    return host_->deliver(from, frame);
-  }
-  void undeliverable(std::string_view frame, const error& why) override {
-    counts_->undeliverable.fetch_add(1);
-    host_->undeliverable(frame, why);
-  }
-  void report(const error& what) override { host_->report(what); }
-
-  std::unique_ptr<transport> inner_;
-  std::shared_ptr<frame_counts> counts_;
-  transport_host* host_ = nullptr;
-};
-
-}  // namespace
+using transport_test::counting_transport;
+using transport_test::frame_counts;
 
 TEMPLATE_TEST_CASE("a decorator transport counts the frames of the transport it wraps", "[tcp][decorator]", pooled,
                    per_message) {

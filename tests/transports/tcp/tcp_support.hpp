@@ -12,6 +12,8 @@
 // `outcome` mutex or in atomics), and the test checks after the node's run() returned.
 #pragma once
 
+#include "../slowdown.hpp"
+
 #include <coactor/coactor.hpp>
 #include <coactor/transports/tcp_per_message.hpp>
 #include <coactor/transports/tcp_pooled.hpp>
@@ -53,13 +55,7 @@ using namespace std::chrono_literals;
 
 // ---- how much slower this build is (counts and time limits scale by it) ----
 
-#if defined(__SANITIZE_THREAD__)
-inline constexpr int slowdown = 16;
-#elif defined(__SANITIZE_ADDRESS__)
-inline constexpr int slowdown = 2;
-#else
-inline constexpr int slowdown = 1;
-#endif
+using transport_test::slowdown;
 
 // ---- the transports under test ----
 

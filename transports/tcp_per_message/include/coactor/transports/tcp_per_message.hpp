@@ -43,7 +43,8 @@
 // undeliverable with errc::unreachable and the reason. No ack within ack_timeout: errc::timeout (the
 // frame may or may not have arrived). A peer that does not listen (an empty address) cannot be reached:
 // errc::unreachable at once (use tcp_pooled for nodes that do not listen). shutdown(): frames queued or
-// in flight are undeliverable with errc::stopped.
+// in flight are undeliverable with errc::stopped. A frame over the frame limit: errc::too_large at
+// once, never sent. A frame the peer refused after reading it (a non-zero ack): its code and reason.
 //
 // Threads: needs a node on a coactor::thread_pool (its io_context runs the sockets). send() may be called
 // from any thread and never blocks.

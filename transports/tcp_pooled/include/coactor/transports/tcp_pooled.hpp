@@ -37,6 +37,8 @@
 //   * a peer that does not listen and whose connection to this node has closed: its frames are
 //     undeliverable (errc::unreachable) at once.
 //   * shutdown(): frames queued or being written are undeliverable with errc::stopped.
+//   * a frame over the frame limit (wire::frame_limits) is undeliverable at once (errc::too_large), never
+//     written: the peer would refuse it and close the connection under the frames behind it.
 // A peer violating the protocol (not coactor, another version, a bad hello, an oversized frame) is
 // refused with a bye frame naming the reason and reported.
 //
