@@ -1,5 +1,7 @@
 // Both TCP transports, through nodes in this process talking over real TCP on 127.0.0.1: each node has
-// its own single-threaded thread_pool, run on its own std::thread.
+// its own single-threaded thread_pool, run on its own std::thread. What every transport promises
+// (request/reply, pids across nodes, each undeliverable case, large frames, nodes that do not listen) is
+// checked by the conformance suite (../conformance.test.cpp); these are what is particular to TCP.
 #include "tcp_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -89,96 +91,6 @@ TEMPLATE_TEST_CASE("tcp: a node whose last process ends on a message still finis
   CHECK(server.errors().size() == 0);
 }
 
-TEMPLATE_TEST_CASE("tcp: request/reply, and a pid inside a message is replied to across nodes", "[tcp]", pooled, per_message) {
-  test_node server("server", TestType::make());
-  server.listen();
-  const process_name name = server.serve_here();
-  test_node client("client", TestType::make());
-  client.listen();
-
-  std::string reply;
-  int pong_n = 0;
-  client->spawn([&, name](context self) -> process {
-    auto r = co_await self.request<std::string>(name, coactor::make<ping>(41, "hi", self.pid()), 10s);
-    if (r) reply = *r;
-    auto p = co_await self.receive<pong>(10s);  // sent by the server to the pid inside the ping
-    if (p) pong_n = (*p)->n;
-  });
-  server.start();
-  client.start();
-  REQUIRE(client.wait(20s));
-  server.stop();
-  CHECK(reply == "pong:hi");
-  CHECK(pong_n == 42);
-  CHECK(server.errors().size() == 0);
-  CHECK(client.errors().size() == 0);
-}
-
-TEMPLATE_TEST_CASE("tcp: three nodes: a pid travels a -> b -> c and c answers a directly", "[tcp]", pooled, per_message) {
-  test_node b("b", TestType::make());
-  b.listen();
-  const process_name at_b = b.serve_here();
-  test_node c("c", TestType::make());
-  c.listen();
-  const process_name at_c = c.serve_here();
-  test_node a("a", TestType::make());
-  a.listen();
-
-  int pong_n = 0;
-  std::string direct;
-  a->spawn([&, at_b, at_c](context self) -> process {
-    forward_ping f{at_c, ping{7, "via b", self.pid()}};
-    self.send(at_b, std::move(f));  // b passes the ping on to c's server, which pongs a's pid
-    auto p = co_await self.receive<pong>(10s);
-    if (p) pong_n = (*p)->n;
-    auto r = co_await self.request<std::string>(at_c, coactor::make<ping>(1, "direct", pid{}), 10s);
-    if (r) direct = *r;
-  });
-  b.start();
-  c.start();
-  a.start();
-  REQUIRE(a.wait(20s));
-  b.stop();
-  c.stop();
-  CHECK(pong_n == 8);
-  CHECK(direct == "pong:direct");
-  CHECK(a.errors().size() == 0);
-  CHECK(b.errors().size() == 0);
-  CHECK(c.errors().size() == 0);
-}
-
-TEMPLATE_TEST_CASE("tcp: an unknown name and a dead pid fail requests with their errors", "[tcp]", pooled, per_message) {
-  test_node server("server", TestType::make());
-  server.listen();
-  const process_name name = server.serve_here();
-  test_node client("client", TestType::make());
-  client.listen();
-
-  std::optional<error> by_name, by_pid;
-  bool got_pid = false;
-  client->spawn([&, name](context self) -> process {
-    process_name nobody{name.address, "nobody"};
-    auto r1 = co_await self.request(nobody, 1, 10s);
-    if (!r1) by_name = r1.error();
-    auto gone = co_await self.request<pid>(name, dead_pid_query{}, 10s);
-    if (!gone) co_return;
-    got_pid = true;
-    auto r2 = co_await self.request(*gone, 1, 10s);
-    if (!r2) by_pid = r2.error();
-  });
-  server.start();
-  client.start();
-  const auto start = clock_type::now();
-  REQUIRE(client.wait(20s));
-  CHECK(seconds_since(start) < 5);  // answered, not timed out
-  server.stop();
-  REQUIRE(by_name);
-  CHECK(*by_name == errc::no_such_name);
-  REQUIRE(got_pid);
-  REQUIRE(by_pid);
-  CHECK(*by_pid == errc::dead_process);
-}
-
 TEMPLATE_TEST_CASE("tcp: a server's error reply is the requester's error, a type without a wire form fails at the sender",
                    "[tcp][reply_error]", pooled, per_message) {
   test_node server("server", TestType::make());
@@ -216,27 +128,6 @@ TEMPLATE_TEST_CASE("tcp: a server's error reply is the requester's error, a type
   CHECK(reports[0].who == sender);
   CHECK(reports[0].detail.find(type) != std::string::npos);
   CHECK(server.errors().size() == 0);
-}
-
-TEMPLATE_TEST_CASE("tcp: a node nobody listens for is unreachable, at once", "[tcp]", pooled, per_message) {
-  test_node client("client", TestType::make());
-  client.listen();
-  const process_name nowhere{closed_address(), "server"};
-  std::optional<error> failed;
-  double took = 0;
-  client->spawn([&, nowhere](context self) -> process {
-    self.send(nowhere, seq{1});  // a one-way message: reported as lost
-    const auto start = clock_type::now();
-    auto r = co_await self.request(nowhere, 1, 10s);
-    took = seconds_since(start);
-    if (!r) failed = r.error();
-  });
-  client.start();
-  REQUIRE(client.wait(15s));
-  REQUIRE(failed);
-  CHECK(*failed == errc::unreachable);
-  CHECK(took < 2.0);  // connection refused, well before the 5 s connect timeout
-  CHECK(client.errors().count(errc::unreachable) >= 1);  // the one-way message
 }
 
 TEMPLATE_TEST_CASE("tcp: a peer that accepts and never answers times out, nothing hangs", "[tcp]", pooled, per_message) {
@@ -299,28 +190,6 @@ TEMPLATE_TEST_CASE("tcp: shutdown gives up queued frames as errc::stopped, run()
   CHECK(errors->count(errc::stopped) == 0);
   client.reset();  // the node shuts its transport down: the frame comes back
   CHECK(errors->count(errc::stopped) == 1);
-}
-
-TEMPLATE_TEST_CASE("tcp: a 1 MiB message, both ways", "[tcp]", pooled, per_message) {
-  test_node server("server", TestType::make());
-  server.listen();
-  const process_name name = server.serve_here();
-  test_node client("client", TestType::make());
-  client.listen();
-  std::string sent(std::size_t{1} << 20, '\0');
-  for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>('a' + i % 23);
-  bool same = false;
-  client->spawn([&, name](context self) -> process {
-    auto r = co_await self.request<blob>(name, coactor::make<blob>(sent), 20s);
-    if (r) same = r->data == sent;
-  });
-  server.start();
-  client.start();
-  REQUIRE(client.wait(30s));
-  server.stop();
-  CHECK(same);
-  CHECK(server.errors().size() == 0);
-  CHECK(client.errors().size() == 0);
 }
 
 TEMPLATE_TEST_CASE("tcp: a json node and a binary node talk", "[tcp]", pooled, per_message) {

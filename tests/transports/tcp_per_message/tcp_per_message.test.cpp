@@ -63,22 +63,3 @@ TEST_CASE("tcp_per_message: several frames in flight per peer, none lost", "[tcp
   CHECK(server.errors().size() == 0);
   CHECK(client.errors().size() == 0);
 }
-
-TEST_CASE("tcp_per_message: a node that does not listen cannot be answered", "[tcp][tcp_per_message]") {
-  test_node server("server", per_message::make());
-  server.listen();
-  const process_name name = server.serve_here();
-  test_node client("client", per_message::make());  // no listen()
-  std::optional<error> failed;
-  client->spawn([&, name](context self) -> process {
-    auto r = co_await self.request<std::string>(name, coactor::make<ping>(1, "anyone?", pid{}), 1s);
-    if (!r) failed = r.error();
-  });
-  server.start();
-  client.start();
-  REQUIRE(client.wait(10s));
-  server.stop();
-  REQUIRE(failed);
-  CHECK(*failed == errc::timeout);                           // the request arrived; its reply could not
-  CHECK(server.errors().count(errc::unreachable) == 1);       // and the server was told why
-}

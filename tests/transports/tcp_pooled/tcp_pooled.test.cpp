@@ -6,38 +6,6 @@
 
 using namespace tcp_test;
 
-TEST_CASE("tcp_pooled: a node that does not listen gets replies over the connection it opened", "[tcp][tcp_pooled]") {
-  test_node server("server", pooled::make());
-  server.listen();
-  const process_name name = server.serve_here();
-  test_node client("client", pooled::make());  // no listen(): its pids travel without an address
-
-  std::string reply;
-  int pong_n = 0;
-  std::optional<count_reply> counted;
-  client->spawn([&, name](context self) -> process {
-    auto r = co_await self.request<std::string>(name, coactor::make<ping>(9, "no address", self.pid()), 10s);
-    if (r) reply = *r;
-    auto p = co_await self.receive<pong>(10s);  // a plain send to our pid, by incarnation
-    if (p) pong_n = (*p)->n;
-    for (int i = 0; i < 100; ++i) self.send(name, seq{i});
-    auto c = co_await self.request<count_reply>(name, count_query{}, 10s);
-    if (c) counted = *c;
-  });
-  server.start();
-  client.start();
-  REQUIRE(client.wait(20s));
-  server.stop();
-  CHECK(client->address().host.empty());
-  CHECK(reply == "pong:no address");
-  CHECK(pong_n == 10);
-  REQUIRE(counted);
-  CHECK(counted->received == 100);
-  CHECK(counted->in_order);
-  CHECK(server.errors().size() == 0);
-  CHECK(client.errors().size() == 0);
-}
-
 TEST_CASE("tcp_pooled: an idle connection is closed, and the next frame opens a new one", "[tcp][tcp_pooled]") {
   tcp_pooled_options quick;
   quick.idle_timeout = 300ms;
