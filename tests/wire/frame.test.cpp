@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "bytes.hpp"
+
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -18,25 +20,10 @@ using namespace coactor::wire;
 
 namespace {
 
-std::string bytes_of(std::initializer_list<unsigned> list) {
-  std::string out;
-  for (unsigned b : list) out.push_back(static_cast<char>(b));
-  return out;
-}
+using wire_test::bytes_of;
+using wire_test::framed;
+using wire_test::le64;
 
-std::string le64(std::uint64_t v) {
-  std::string out;
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-  return out;
-}
-
-/// The frame (length field included) holding `body`.
-std::string framed(std::string_view body) {
-  std::string out;
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(body.size() >> (8 * i)));
-  out.append(body);
-  return out;
-}
 
 struct envelope_spec {
   frame_kind kind = frame_kind::message;

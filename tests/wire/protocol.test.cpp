@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "bytes.hpp"
+
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
 
@@ -23,37 +25,11 @@ using namespace tcp_test;
 
 namespace protocol_test {
 
-std::string bytes_of(std::initializer_list<unsigned> list) {
-  std::string out;
-  for (unsigned b : list) out.push_back(static_cast<char>(b));
-  return out;
-}
-
-std::string le64(std::uint64_t v) {
-  std::string out;
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-  return out;
-}
-
-std::string varint(std::uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-
-std::string str(std::string_view s) { return varint(s.size()) + std::string(s); }
-
-/// A frame: length, kind, codec, flags, body.
-std::string frame(wire::frame_kind kind, unsigned format, unsigned flags, std::string_view body) {
-  const std::string rest = bytes_of({static_cast<unsigned>(kind), format, flags & 0xff, flags >> 8}) + std::string(body);
-  std::string out;
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(rest.size() >> (8 * i)));
-  return out + rest;
-}
+using wire_test::bytes_of;
+using wire_test::frame;
+using wire_test::le64;
+using wire_test::str;
+using wire_test::varint;
 
 std::string preamble(std::uint16_t highest, std::uint16_t lowest) {
   return std::string("CoAc") + bytes_of({highest & 0xffu, unsigned{highest} >> 8, lowest & 0xffu, unsigned{lowest} >> 8});
@@ -65,34 +41,14 @@ class wire_peer {
   static constexpr std::uint64_t incarnation = 0x1234'5678'9abc'def1;
   static constexpr std::uint64_t my_id = 0x4242;
 
-  wire_peer() = default;
-  ~wire_peer() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  wire_peer(const wire_peer&) = delete;
-  wire_peer& operator=(const wire_peer&) = delete;
-
   /// Connects and writes `preamble_bytes` and a hello (codec binary, not listening).
   bool open(const std::string& address, const std::string& preamble_bytes) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port_of(address));
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return false;
+    if (!socket_.connect(address)) return false;
     const std::string hello_body = le64(incarnation) + str("hand") + str("") + bytes_of({1, 0, 0, 0, 0, 0});
     write(preamble_bytes + frame(wire::frame_kind::hello, 0, 0, hello_body));
     return true;
   }
-  void write(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return;
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
+  void write(std::string_view bytes) { socket_.write(bytes); }
 
   /// The sender field: this client's made-up pid (address empty: the connection's peer).
   static std::string sender() { return le64(incarnation) + le64(my_id) + varint(0) + str(""); }
@@ -113,10 +69,7 @@ class wire_peer {
           return f;
         }
       }
-      char chunk[4096];
-      const ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (got <= 0) return std::nullopt;
-      buf_.append(chunk, static_cast<std::size_t>(got));
+      if (!socket_.read_some(buf_)) return std::nullopt;
     }
   }
   /// The next frame that is not the node's hello, parsed (its views point into `keep`).
@@ -134,7 +87,7 @@ class wire_peer {
   const std::string& node_preamble() const { return node_preamble_; }
 
  private:
-  int fd_ = -1;
+  raw_socket socket_;
   std::string buf_;
   std::string node_preamble_;
   bool preamble_read_ = false;

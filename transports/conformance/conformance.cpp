@@ -433,45 +433,45 @@ void unknown_name(const subject& s) {
   undeliverable(w, a, b, process_name{b.address(), "nobody"}, errc::no_such_name);
 }
 
+/// The pid the server of `b` answers `Question` with, asked from a process of `a`.
+template <class Question>
+pid ask_for_pid(world& w, node& a, node& b) {
+  auto answer = std::make_shared<shared<pid>>();  // shared: the process may outlive this call
+  const process_name to = server_at(b);
+  const duration t = w.patience();
+  a.spawn([answer, to, t](context self) -> process {
+    const Question question;
+    if (auto r = co_await self.request<pid>(to, question, t)) answer->set(*r);
+  });
+  REQUIRE(w.run_until([&] { return !answer->get().is_null(); }));
+  return answer->get();
+}
+
 void dead_pid_(const subject& s) {
   tally counted;
-  shared<pid> gone;
   world w(s);
   node& b = w.add("server");
   w.serve_on(b, counted);
   node& a = w.add("client");
-  const process_name to = server_at(b);
-  const duration t = w.patience();
-  a.spawn([&, to, t](context self) -> process {
-    const dead_pid question;
-    if (auto r = co_await self.request<pid>(to, question, t)) gone.set(*r);
-  });
-  REQUIRE(w.run_until([&] { return !gone.get().is_null(); }));
-  undeliverable(w, a, b, gone.get(), errc::dead_process);
+  const pid gone = ask_for_pid<dead_pid>(w, a, b);
+  undeliverable(w, a, b, gone, errc::dead_process);
 }
 
 void stale_incarnation(const subject& s) {
   tally counted;
-  shared<pid> old;
   world w(s);
   node& b = w.add("server");
   w.serve_on(b, counted);
   const std::string address = b.address().to_string();
   node& a = w.add("client");
-  const process_name to = server_at(b);
-  const duration t = w.patience();
-  a.spawn([&, to, t](context self) -> process {
-    const who question;
-    if (auto r = co_await self.request<pid>(to, question, t)) old.set(*r);
-  });
-  REQUIRE(w.run_until([&] { return !old.get().is_null(); }));
+  const pid old = ask_for_pid<who>(w, a, b);
   w.remove(b);
   node& again = w.add("server", true, address);  // a new incarnation at the same address
   INFO("restarted at " << address << " as " << again.address().to_string());
   REQUIRE(again.address().to_string() == address);
   w.serve_on(again, counted);
-  COACTOR_RULE_CHECK(again.incarnation() != old.get().incarnation());
-  undeliverable(w, a, again, old.get(), errc::dead_process);
+  COACTOR_RULE_CHECK(again.incarnation() != old.incarnation());
+  undeliverable(w, a, again, old, errc::dead_process);
 }
 
 void large_frames(const subject& s) {

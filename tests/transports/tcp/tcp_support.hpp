@@ -345,15 +345,20 @@ class raw_socket {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
+  /// Appends what arrives next to `out`; false at EOF, an error or the receive timeout.
+  bool read_some(std::string& out) {
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    out.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
   /// Everything until EOF, an error or the receive timeout.
   std::string read_all() {
     std::string out;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return out;
-      out.append(buf, static_cast<std::size_t>(n));
+    while (read_some(out)) {
     }
+    return out;
   }
 
  private:
