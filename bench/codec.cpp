@@ -10,7 +10,7 @@
 // (as a node does when a message arrives; so the decoded 16-byte string, one past the short-string
 // buffer, costs a malloc and a free every time). The pid's node address is the same in every message, as
 // in a stream from one peer: encoding and decoding find it in the thread's most recent address-book entry
-// (see detail/address_book.hpp) rather than in the book itself. cbor, msgpack: encode = build a nlohmann::json document from the
+// (see coactor/address_book.hpp) rather than in the book itself. cbor, msgpack: encode = build a nlohmann::json document from the
 // struct (fields by name, through the same reflection) + to_cbor / to_msgpack into a reused buffer;
 // decode = from_cbor / from_msgpack + read the fields back into a fresh struct.
 //
@@ -21,7 +21,7 @@
 // processes on a busy machine do not count; caches are still shared with them.
 #include <coactor/codec/binary.hpp>
 #include <coactor/codec/json.hpp>
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/reflect.hpp>
 
@@ -95,7 +95,7 @@ void from_document(const nlohmann::json& j, T& v) {
   if constexpr (std::is_same_v<T, pid>) {
     const auto address = j.at(3).get_ref<const std::string&>();
     v = pid(j.at(0).get<std::uint64_t>(), j.at(1).get<std::uint64_t>(), j.at(2).get<std::uint32_t>(),
-            address.empty() ? 0 : detail::address_book::intern(address));
+            address.empty() ? 0 : address_book::process().intern(address));
   } else if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, std::string>) {
     j.get_to(v);
   } else if constexpr (detail::is_vector<T>::value) {
@@ -286,7 +286,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  const pid remote(0x9f2c41d07a33e001ull, 0x5be0c2d1948f7a16ull, 42, detail::address_book::intern("10.0.0.2:9000"));
+  const pid remote(0x9f2c41d07a33e001ull, 0x5be0c2d1948f7a16ull, 42, address_book::process().intern("10.0.0.2:9000"));
   const bench::small small_msg{12345, "0123456789abcdef", remote};
   bench::large large_msg{0x1234567890ull, "Ada Lovelace & Co.", {}, 0, true, remote};
   for (int i = 0; i < 10; ++i) {

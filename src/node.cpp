@@ -33,7 +33,8 @@ node::node(coactor::scheduler* s, node_options options) {
   if (key.k0 == 0 && key.k1 == 0) key = {random_u64(), random_u64()};
   core_ = std::make_unique<detail::node_core>(*this, *sched_, std::move(options.name), incarnation, key,
                                               options.flush_timeout, own_pool_ != nullptr, options.tracer);
-  if (options.transport) core_->attach_transport(std::move(options.transport), options.format, options.limits);
+  if (options.transport) core_->attach_transport(std::move(options.transport), options.format, options.limits,
+                                                  std::move(options.addresses));
 }
 
 node::~node() {

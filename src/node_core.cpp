@@ -1,5 +1,5 @@
 // node_core: the process table, the lifecycle of processes, and routing (see detail/node_core.hpp).
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 #include <coactor/detail/node_core.hpp>
 #include <coactor/detail/process_base.hpp>
 #include <coactor/detail/router.hpp>
@@ -33,8 +33,9 @@ node_core::~node_core() {
   destroy_all();
 }
 
-void node_core::attach_transport(std::unique_ptr<transport> t, codec format, const decode_limits& limits) {
-  router_ = std::make_unique<router>(*this, std::move(t), format, limits);
+void node_core::attach_transport(std::unique_ptr<transport> t, codec format, const decode_limits& limits,
+                                 std::shared_ptr<address_book> addresses) {
+  router_ = std::make_unique<router>(*this, std::move(t), format, limits, std::move(addresses));
 }
 
 result<node_address> node_core::listen(std::string_view address) {
@@ -42,7 +43,7 @@ result<node_address> node_core::listen(std::string_view address) {
   auto bound = router_->listen(address);
   // Pids spawned from now on carry the address, so that other nodes in this OS process can route to
   // them even when they are handed over directly rather than inside a message.
-  if (bound) address_index_.store(address_book::intern(router_->identity().address), std::memory_order_relaxed);
+  if (bound) address_index_.store(router_->addresses().intern(router_->identity().address), std::memory_order_relaxed);
   return bound;
 }
 

@@ -1,4 +1,4 @@
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 #include <coactor/pid.hpp>
 
 #include <charconv>
@@ -6,7 +6,7 @@
 
 namespace coactor {
 
-std::string_view pid::address() const noexcept { return detail::address_book::lookup(address_); }
+std::string_view pid::address() const noexcept { return address_book::lookup(address_); }
 
 std::string pid::to_string() const { return to_string(address()); }
 
@@ -22,7 +22,9 @@ std::string pid::to_string(std::string_view address) const {
   return text;
 }
 
-result<pid> pid::parse(std::string_view text) {
+result<pid> pid::parse(std::string_view text) { return parse(text, address_book::process()); }
+
+result<pid> pid::parse(std::string_view text, address_book& addresses) {
   auto bad = [&](const char* why) { return error(errc::bad_message, "not a pid (" + std::string(why) + "): " + std::string(text)); };
   constexpr std::string_view scheme = "coactor://";
   if (text.substr(0, scheme.size()) != scheme) return bad("no coactor:// scheme");
@@ -42,7 +44,8 @@ result<pid> pid::parse(std::string_view text) {
   }
   if (parts[0] == 0 || parts[2] == 0 || parts[1] > 0xffffffffu) return bad("zero incarnation or id, or slot out of range");
   std::uint32_t index = 0;
-  if (!address.empty() && (index = detail::address_book::intern(address)) == 0) return bad("address book full");
+  if (!address.empty() && (index = addresses.intern(address)) == 0)
+    return error(errc::too_large, "too many distinct node addresses (the address book is full): " + std::string(text));
   return pid(parts[0], parts[2], static_cast<std::uint32_t>(parts[1]), index);
 }
 

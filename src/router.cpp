@@ -30,8 +30,13 @@ thread_local std::string scratch;
 
 }  // namespace
 
-router::router(node_core& node, std::unique_ptr<transport> t, codec format, const decode_limits& limits)
-    : node_(node), transport_(std::move(t)), limits_(limits) {
+router::router(node_core& node, std::unique_ptr<transport> t, codec format, const decode_limits& limits,
+               std::shared_ptr<address_book> addresses)
+    : node_(node),
+      transport_(std::move(t)),
+      limits_(limits),
+      addresses_(std::move(addresses)),
+      book_(addresses_ ? addresses_.get() : &address_book::process()) {
   identity_.incarnation = node.incarnation();
   identity_.name = node.name();
   identity_.format = format;
@@ -57,7 +62,7 @@ result<void> router::encode(std::string& out, const pid& to, std::string_view to
   const codec format = opaque           ? static_cast<const opaque_payload*>(e.payload())->format
                        : e.wire_codec != 0 ? static_cast<codec>(e.wire_codec)
                                            : identity_.format;
-  const wire_context ctx{identity_.incarnation, identity_.address};
+  const wire_context ctx{identity_.incarnation, identity_.address, book_};
   const bool failure = e.kind == envelope_kind::failure;
   const std::size_t start = wire::begin_frame(out, kind_of(e.kind), failure ? codec{} : format,
                                               to_name.empty() ? 0 : wire::flag_to_name);
@@ -126,7 +131,7 @@ envelope* router::decode(const wire::frame_view& f, error& why) {
     return make_opaque_envelope(opaque_payload{f.format, std::string(f.type), std::string(f.payload)});
   }
   envelope* e = allocate_envelope(*t);
-  const wire_context ctx{identity_.incarnation, identity_.address};
+  const wire_context ctx{identity_.incarnation, identity_.address, book_};
   if (auto r = t->decode(e->payload(), f.format, f.payload, limits_, ctx); !r) {
     free_unconstructed(e);
     why = r.error();
@@ -137,7 +142,7 @@ envelope* router::decode(const wire::frame_view& f, error& why) {
 
 result<void> router::deliver(const node_identity& from, std::string_view frame) {
   wire::request_salvage salvage;
-  auto parsed = wire::parse_frame(frame, identity_.incarnation, from.address, &salvage);
+  auto parsed = wire::parse_frame(frame, identity_.incarnation, from.address, &salvage, book_);
   if (!parsed) {
     bad_frames_.fetch_add(1, std::memory_order_relaxed);
     error bad(parsed.error().code(), "frame from " + from.name + " (" + from.address + "): " + parsed.error().detail());
@@ -199,7 +204,7 @@ result<void> router::deliver(const node_identity& from, std::string_view frame) 
 
 void router::undeliverable(std::string_view frame, const error& why) {
   // Our own frame, back from the transport: re-read who sent it to whom, and answer for it.
-  auto parsed = wire::parse_frame(frame, identity_.incarnation, {});
+  auto parsed = wire::parse_frame(frame, identity_.incarnation, {}, nullptr, book_);
   if (!parsed) {
     node_.report(why, {});
     return;

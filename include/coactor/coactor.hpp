@@ -1,6 +1,7 @@
 // coactor: the whole public API of the core in one include (Asio integration excepted: asio.hpp).
 #pragma once
 
+#include <coactor/address_book.hpp>
 #include <coactor/context.hpp>
 #include <coactor/error.hpp>
 #include <coactor/make.hpp>

@@ -26,6 +26,8 @@
 
 namespace coactor {
 
+class address_book;
+
 enum class codec : std::uint8_t {
   binary = 1,
   json = 2,
@@ -42,10 +44,12 @@ struct decode_limits {
 };
 
 /// The node on whose behalf a message is encoded or decoded: pids of its own processes travel with
-/// its address, and arrive back as local pids.
+/// its address, and arrive back as local pids; the addresses of other nodes' pids are interned in its
+/// address book (null: the process book; see address_book.hpp).
 struct wire_context {
   std::uint64_t local_incarnation = 0;
   std::string_view local_address;
+  address_book* addresses = nullptr;
 };
 
 /// The types that have a wire form.

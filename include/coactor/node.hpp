@@ -19,6 +19,7 @@
 // default hook prints one line to stderr.
 #pragma once
 
+#include <coactor/address_book.hpp>
 #include <coactor/codec.hpp>
 #include <coactor/context.hpp>
 #include <coactor/detail/node_core.hpp>
@@ -60,6 +61,9 @@ struct node_options {
   codec format = codec::binary;
   /// Bounds on what decoding one incoming message may cost.
   decode_limits limits = {};
+  /// The address book that the addresses of other nodes' pids arriving here are entered in (see
+  /// address_book.hpp); null: the process book. The node keeps the book alive as long as it lives.
+  std::shared_ptr<coactor::address_book> addresses = nullptr;
   /// How long run() goes on, once no process is left, for the transport to deliver the frames it still
   /// holds (being connected for or written). When the time is up run() returns; the frames still held
   /// are reported as undeliverable (errc::stopped) when the node shuts down. The default waits as long

@@ -27,6 +27,8 @@
 
 namespace coactor {
 
+class address_book;
+
 class pid {
  public:
   constexpr pid() noexcept = default;
@@ -44,7 +46,7 @@ class pid {
 
   /// The address of the process's node when known ("127.0.0.1:9000"), else empty.
   std::string_view address() const noexcept;
-  /// For the runtime: the index of that address in the process-wide address book, 0 if none.
+  /// For the runtime: the index of that address in its address book (address_book.hpp), 0 if none.
   constexpr std::uint32_t address_index() const noexcept { return address_; }
 
   constexpr bool is_null() const noexcept { return id_ == 0; }
@@ -60,8 +62,10 @@ class pid {
   /// The string form with `address` as the node's address (what a node uses for its own pids).
   std::string to_string(std::string_view address) const;
 
-  /// Parses the string form ("coactor://null" is the null pid). errc::bad_message if it is not one.
+  /// Parses the string form ("coactor://null" is the null pid). errc::bad_message if it is not one,
+  /// errc::too_large if its address is new and the address book (by default the process book) is full.
   static result<pid> parse(std::string_view text);
+  static result<pid> parse(std::string_view text, address_book& addresses);
 
  private:
   std::uint64_t incarnation_ = 0;

@@ -668,8 +668,8 @@ bool read_pid(json_value v, pid& out, codec_state& s) {
   const std::size_t marker = text.rfind("/pid/");
   if (text.size() > longest || (marker != std::string_view::npos && marker > 10 + 255))
     return s.fail(errc::bad_message, "not a pid: \"" + shorten(text) + "\" is too long (addresses are at most 255 bytes)");
-  result<pid> parsed = pid::parse(text);
-  if (!parsed) return s.fail(errc::bad_message, parsed.error().detail());
+  result<pid> parsed = s.context().addresses ? pid::parse(text, *s.context().addresses) : pid::parse(text);
+  if (!parsed) return s.fail(parsed.error() == errc::too_large ? errc::too_large : errc::bad_message, parsed.error().detail());
   const pid p = *parsed;
   out = p.incarnation() == s.context().local_incarnation ? pid(p.incarnation(), p.id(), p.slot()) : p;
   return true;

@@ -1,5 +1,5 @@
 #include <coactor/codec/binary.hpp>
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 #include <coactor/detail/utf8.hpp>
 #include <coactor/wire/frame.hpp>
 
@@ -79,7 +79,7 @@ result<std::size_t> frame_size(std::string_view in, const frame_limits& limits) 
 }
 
 result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnation, std::string_view peer_address,
-                               request_salvage* salvage) {
+                               request_salvage* salvage, address_book* addresses) {
   header_state hs;
   detail::codec_state& s = hs.state;
   if (in.size() < length_bytes + 4) return error(errc::bad_message, "frame too short");
@@ -149,7 +149,7 @@ result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnat
     if (node != local_incarnation) {
       const std::string_view address = f.from_address.empty() ? peer_address : f.from_address;
       std::uint32_t index = 0;
-      if (!address.empty() && (index = detail::address_book::intern(address)) == 0)
+      if (!address.empty() && (index = (addresses ? *addresses : address_book::process()).intern(address)) == 0)
         return wrong ? *wrong : error(errc::too_large, "frame sender: too many distinct node addresses");
       f.from = pid(node, id, static_cast<std::uint32_t>(slot), index);
     }

@@ -4,7 +4,7 @@
 // Every expected byte string here was worked out by hand from the format described at the top of
 // binary.hpp (LEB128 varints, zigzag for signed integers, little-endian floats and pid numbers).
 #include <coactor/codec/binary.hpp>
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -245,7 +245,7 @@ everything sample() {
   e.c.nested = {{}, {1, 2}};
   e.t = tree{"root", {tree{"a", {}}, tree{"b", {tree{"c", {}}}}}};
   e.wv.v = item{"v", -9};
-  e.p = pid(0x1234, 0x5678, 3, detail::address_book::intern("10.1.2.3:4000"));
+  e.p = pid(0x1234, 0x5678, 3, address_book::process().intern("10.1.2.3:4000"));
   e.tail = "end";
   return e;
 }
@@ -314,7 +314,7 @@ TEST_CASE("binary: the bytes of pids", "[codec][binary]") {
   // null: 8 zero bytes, nothing else
   CHECK(encoded(pid{}) == std::string(8, '\0'));
   // remote: incarnation and id little-endian, slot 129 = 81 01, then the address "h:1"
-  const pid remote(0x0102030405060708, 0x1112131415161718, 129, detail::address_book::intern("h:1"));
+  const pid remote(0x0102030405060708, 0x1112131415161718, 129, address_book::process().intern("h:1"));
   CHECK(encoded(remote) == bytes_of({0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x18, 0x17, 0x16, 0x15, 0x14,
                                      0x13, 0x12, 0x11, 0x81, 0x01, 0x03, 0x68, 0x3a, 0x31}));
   // a pid of the encoding node travels with that node's address (the pid itself holds none)
@@ -481,7 +481,7 @@ TEST_CASE("binary: pids keep their identity and address across nodes", "[codec][
   const wire_context sender{0x111, "10.0.0.1:9000"};
   const wire_context receiver{0x999, "10.0.0.3:9000"};
   const pid local(0x111, 0x22, 3);  // a process of the sending node: no address of its own
-  const pid remote(0xaaa, 0xbbb, 7, detail::address_book::intern("10.0.0.2:9000"));
+  const pid remote(0xaaa, 0xbbb, 7, address_book::process().intern("10.0.0.2:9000"));
   const std::string e = encoded(with_pids{local, remote, pid{}}, sender);
 
   // On another node both arrive as remote pids with their node's address.

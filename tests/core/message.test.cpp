@@ -1,6 +1,6 @@
 // message (message.hpp) as the codecs see it: its type name, is<T>, as<T>, and to_json() for local typed
 // messages and for opaque ones (a message from another node whose type this node does not know).
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 #include <coactor/detail/envelope.hpp>
 #include <coactor/message.hpp>
 
@@ -84,7 +84,7 @@ TEST_CASE("message: type name, is, as", "[message]") {
 }
 
 TEST_CASE("message: to_json of local messages", "[message][json]") {
-  const pid owner(0x1f, 0x2e, 3, detail::address_book::intern("10.0.0.9:7"));
+  const pid owner(0x1f, 0x2e, 3, address_book::process().intern("10.0.0.9:7"));
   message m = make(order{12, {{1, 2}, {-3, 4}}, std::nullopt, owner});
   auto text = m.to_json();
   REQUIRE(text);

@@ -1,6 +1,6 @@
 // The string forms of pid and process_name (pid.hpp, process_name.hpp): writing, parsing back, refusing
 // what is not one.
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process_name.hpp>
 
@@ -33,7 +33,7 @@ void refused(std::string_view text, std::string_view why) {
 
 TEST_CASE("pid: the string form", "[pid]") {
   // The example of pid.hpp.
-  const pid p(0x9f2c41d07a33e001ull, 0x5be0c2d1948f7a16ull, 0x2a, detail::address_book::intern("127.0.0.1:9000"));
+  const pid p(0x9f2c41d07a33e001ull, 0x5be0c2d1948f7a16ull, 0x2a, address_book::process().intern("127.0.0.1:9000"));
   CHECK(p.to_string() == "coactor://127.0.0.1:9000/pid/9f2c41d07a33e001.2a.5be0c2d1948f7a16");
   // With another address (what a node uses for its own pids), and without one.
   CHECK(p.to_string("10.0.0.1:1") == "coactor://10.0.0.1:1/pid/9f2c41d07a33e001.2a.5be0c2d1948f7a16");
@@ -50,11 +50,11 @@ TEST_CASE("pid: the string form", "[pid]") {
 
 TEST_CASE("pid: parse reads back what to_string wrote", "[pid]") {
   const pid samples[] = {
-      pid(0x9f2c41d07a33e001ull, 0x5be0c2d1948f7a16ull, 0x2a, detail::address_book::intern("127.0.0.1:9000")),
+      pid(0x9f2c41d07a33e001ull, 0x5be0c2d1948f7a16ull, 0x2a, address_book::process().intern("127.0.0.1:9000")),
       pid(1, 1, 0),
-      pid(0xffffffffffffffffull, 0xffffffffffffffffull, 0xffffffffu, detail::address_book::intern("[::1]:9000")),
-      pid(0x10, 0x20, 7, detail::address_book::intern("host.example:1/with/slashes/pid/x")),
-      pid(0x10, 0x21, 7, detail::address_book::intern("ünïcödé:1")),
+      pid(0xffffffffffffffffull, 0xffffffffffffffffull, 0xffffffffu, address_book::process().intern("[::1]:9000")),
+      pid(0x10, 0x20, 7, address_book::process().intern("host.example:1/with/slashes/pid/x")),
+      pid(0x10, 0x21, 7, address_book::process().intern("ünïcödé:1")),
   };
   for (const pid& p : samples) {
     INFO(p.to_string());

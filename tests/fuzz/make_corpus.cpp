@@ -6,7 +6,7 @@
 
 #include <coactor/codec/binary.hpp>
 #include <coactor/codec/json.hpp>
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 #include <coactor/wire/frame.hpp>
 #include <coactor/wire/handshake.hpp>
 
@@ -56,7 +56,7 @@ fuzz::rich full() {
   r.maybe = -5;
   r.maybe_leaves = std::vector<fuzz::leaf>{{"x", 1}};
   r.c = fuzz::leaf{"in variant", 3};
-  r.p = pid(0x1234, 0x5678, 9, detail::address_book::intern("10.0.0.2:9000"));
+  r.p = pid(0x1234, 0x5678, 9, address_book::process().intern("10.0.0.2:9000"));
   r.tree = fuzz::node{"root", {fuzz::node{"a", {}, fuzz::leaf{"e", 1}}, fuzz::node{"b", {fuzz::node{"c", {}, {}}}, {}}}, {}};
   return r;
 }
@@ -141,7 +141,7 @@ void frame_seeds() {
 
   const pid target(0x1111, 0x42, 3);
   const pid own(0x2222, 0x43, 4);
-  const pid third(0x3333, 0x44, 5, detail::address_book::intern("third:1"));
+  const pid third(0x3333, 0x44, 5, address_book::process().intern("third:1"));
   const std::string small = binary_of(fuzz::rich{});
   const std::string msg = message_frame(wire::frame_kind::message, codec::binary, target, {}, own, 0, "fuzz::rich", small);
   const std::string req = message_frame(wire::frame_kind::request, codec::json, {}, "logger", third, 77, "fuzz::rich", "{}");

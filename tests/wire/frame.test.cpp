@@ -2,7 +2,7 @@
 // kind of frame, the sender's address, the preamble, size limits, and hostile bytes.
 //
 // Expected bytes were worked out by hand from the layout at the top of frame.hpp.
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 #include <coactor/wire/frame.hpp>
 #include <coactor/wire/handshake.hpp>
 
@@ -101,7 +101,7 @@ TEST_CASE("frame: the bytes of a message frame are pinned", "[wire][frame]") {
   n.kind = frame_kind::request;
   n.format = codec::json;
   n.to_name = "log";
-  n.from = pid(0x0a, 0x0b, 300, detail::address_book::intern("h:9"));
+  n.from = pid(0x0a, 0x0b, 300, address_book::process().intern("h:9"));
   n.tag = 1;
   n.type = "t";
   n.payload = "{}";
@@ -296,7 +296,7 @@ TEST_CASE("frame: the sender's address", "[wire][frame]") {
     CHECK(g.from.address().empty());
   }
   // A third node's process, forwarded by the peer: written with its own address, which wins.
-  s.from = pid(third, 3, 3, detail::address_book::intern("third:1"));
+  s.from = pid(third, 3, 3, address_book::process().intern("third:1"));
   {
     const std::string bytes = write_frame(s);
     CHECK(bytes.find("third:1") != std::string::npos);
@@ -306,7 +306,7 @@ TEST_CASE("frame: the sender's address", "[wire][frame]") {
     CHECK(f.from_address == "third:1");
   }
   // One of our own processes, coming back: local, with no address.
-  s.from = pid(me, 4, 4, detail::address_book::intern("me:1"));
+  s.from = pid(me, 4, 4, address_book::process().intern("me:1"));
   {
     const std::string bytes = write_frame(s);
     const frame_view f = parsed(bytes, me, "peer:1");
@@ -401,7 +401,7 @@ TEST_CASE("frame: truncated frames are refused at every cut", "[wire][frame][hos
   envelope_spec s;
   s.kind = frame_kind::request;
   s.to_name = "some-name";
-  s.from = pid(0x99, 0x98, 1000, detail::address_book::intern("x:1"));
+  s.from = pid(0x99, 0x98, 1000, address_book::process().intern("x:1"));
   s.tag = 0xffffffffffffffffull;
   s.type = "app::type";
   s.payload = "PAYLOAD";

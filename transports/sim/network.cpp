@@ -1,4 +1,3 @@
-#include <coactor/detail/address_book.hpp>
 #include <coactor/sim/network.hpp>
 #include <coactor/wire/frame.hpp>
 
@@ -24,7 +23,7 @@ struct network::endpoint {
   transport_host* host = nullptr;
   const node_identity* identity = nullptr;                        // the newest of `identities`
   std::vector<std::unique_ptr<const node_identity>> identities;  // all it had: frames in flight name theirs
-  std::uint32_t address_id = 0;  // its address in the address book, once it listens
+  std::uint32_t address_id = 0;  // its address's number (network::address_id), once it listens
 
   // Where this node's frames went lately, so that most frames skip the lookups of their target and link.
   std::array<route, 4> routes;
@@ -65,7 +64,7 @@ class transport final : public coactor::transport {
     node_identity identity = *self_->identity;
     identity.address = std::string(address);
     self_->set_identity(std::move(identity));
-    self_->address_id = detail::address_book::intern(address);
+    self_->address_id = net_.address_id(address);
     ++net_.routes_version_;
     return parsed;
   }
@@ -94,9 +93,15 @@ network::~network() = default;
 
 std::unique_ptr<coactor::transport> network::make_transport() { return std::make_unique<sim::transport>(*this); }
 
-std::uint64_t network::link_key(std::string_view from, std::string_view to) {
-  return link_key(detail::address_book::intern(from), detail::address_book::intern(to));
+std::uint32_t network::address_id(std::string_view address) {
+  if (address.empty()) return 0;
+  if (auto it = address_ids_.find(address); it != address_ids_.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(address_ids_.size() + 1);
+  address_ids_.emplace(std::string(address), id);
+  return id;
 }
+
+std::uint64_t network::link_key(std::string_view from, std::string_view to) { return link_key(address_id(from), address_id(to)); }
 
 void network::set_link(std::string_view from, std::string_view to, const link_settings& settings) {
   link_state& l = link(link_key(from, to));
@@ -113,7 +118,9 @@ void network::restore_all() {
 }
 
 bool network::is_cut(std::string_view from, std::string_view to) const {
-  auto it = links_.find(link_key(from, to));
+  auto a = address_ids_.find(from), b = address_ids_.find(to);
+  if (a == address_ids_.end() || b == address_ids_.end()) return false;  // never named: no link, not cut
+  auto it = links_.find(link_key(a->second, b->second));
   return it != links_.end() && it->second.cut;
 }
 
@@ -161,7 +168,7 @@ const network::route& network::route_to(endpoint& from, const peer_ref& peer) {
   } else if (auto it = by_incarnation_.find(peer.incarnation); it != by_incarnation_.end()) {
     r.target = it->second;
   }
-  r.to_id = r.target ? r.target->address_id : detail::address_book::intern(peer.address);
+  r.to_id = r.target ? r.target->address_id : address_id(peer.address);
   r.link = &link(link_key(from.address_id, r.to_id));
   r.incarnation = peer.incarnation;
   r.address.assign(peer.address);

@@ -25,7 +25,7 @@
 
 #include <coactor/codec.hpp>
 #include <coactor/detail/codec_state.hpp>
-#include <coactor/detail/address_book.hpp>
+#include <coactor/address_book.hpp>
 #include <coactor/detail/utf8.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process_name.hpp>
@@ -311,7 +311,7 @@ bool write(W& w, const T& v, codec_state& s) {
     const wire_context& ctx = s.context();
     if (v.incarnation() == ctx.local_incarnation) return write_text(w, ctx.local_address, s);
     // The book knows whether the address is UTF-8 (it checked when the address was entered).
-    const address_book::entry e = address_book::find(v.address_index());
+    const coactor::address_book::entry e = coactor::address_book::find(v.address_index());
     if (!e.utf8) return write_text(w, e.address, s);
     w.varint(e.address.size());
     w.raw(e.address.data(), e.address.size());
@@ -441,7 +441,9 @@ bool read(reader& r, T& v, codec_state& s) {
     if (!r.fixed(id, 8, s) || !r.varint(slot, s) || !r.length(length, 1, s) || !r.raw(address, length, s))
       return false;
     // Nearly always the address this thread saw last: then it is known to be UTF-8, and its index.
-    const std::uint32_t known = address_book::recent_utf8(address);
+    coactor::address_book* const book = s.context().addresses;
+    const std::uint32_t known =
+        coactor::detail::recent_utf8(book ? book->number() : coactor::address_book::process_number, address);
     if (!known) {
       if (std::size_t at = coactor::detail::invalid_utf8_at(address); at != std::string_view::npos)
         return fail_utf8(s, at);
@@ -451,7 +453,7 @@ bool read(reader& r, T& v, codec_state& s) {
     std::uint32_t index = 0;
     if (node != s.context().local_incarnation && !address.empty()) {
       if (address.size() > 255) return fail(s, errc::bad_message, "pid address longer than 255 bytes");
-      index = known ? known : address_book::intern(address);
+      index = known ? known : (book ? *book : coactor::address_book::process()).intern(address);
       if (index == 0) return fail(s, errc::too_large, "too many distinct node addresses");
     }
     v = pid(node, id, static_cast<std::uint32_t>(slot), index);

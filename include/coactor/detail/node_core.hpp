@@ -115,7 +115,8 @@ class node_core {
   std::weak_ptr<const bool> lifetime() const noexcept { return lifetime_; }
 
   /// Connects the node to other nodes through `t` (once, before the node runs).
-  void attach_transport(std::unique_ptr<transport> t, codec format, const decode_limits& limits);
+  void attach_transport(std::unique_ptr<transport> t, codec format, const decode_limits& limits,
+                        std::shared_ptr<address_book> addresses);
   /// Starts accepting connections (needs a transport).
   result<node_address> listen(std::string_view address);
   /// Where this node accepts connections, as its pids and hello carry it; empty if it does not listen.

@@ -7,6 +7,7 @@
 // resolved or delivered becomes a failure reply (for a request) or a counted, reported dead letter.
 #pragma once
 
+#include <coactor/address_book.hpp>
 #include <coactor/codec.hpp>
 #include <coactor/detail/envelope.hpp>
 #include <coactor/pid.hpp>
@@ -25,7 +26,8 @@ class node_core;
 
 class router final : public transport_host {
  public:
-  router(node_core& node, std::unique_ptr<transport> t, codec format, const decode_limits& limits);
+  router(node_core& node, std::unique_ptr<transport> t, codec format, const decode_limits& limits,
+         std::shared_ptr<address_book> addresses);
   ~router() override;
 
   /// Starts accepting connections; sets this node's address.
@@ -37,6 +39,9 @@ class router final : public transport_host {
   void send(const pid& to, envelope* e) noexcept;
   /// Sends `e` to whatever process holds `name` on the node at `address`. Takes ownership of `e`.
   void send_to_name(std::string_view address, std::string_view name, envelope* e) noexcept;
+
+  /// The book that other nodes' addresses are entered in.
+  address_book& addresses() const noexcept { return *book_; }
 
   std::uint64_t bad_frames() const noexcept { return bad_frames_.load(std::memory_order_relaxed); }
 
@@ -56,6 +61,8 @@ class router final : public transport_host {
   std::unique_ptr<transport> transport_;
   node_identity identity_;
   decode_limits limits_;
+  std::shared_ptr<address_book> addresses_;  // null when the node uses the process book
+  address_book* book_;                       // addresses_, or the process book
   std::atomic<std::uint64_t> bad_frames_{0};
 };
 

@@ -108,11 +108,12 @@ struct request_salvage {
 };
 
 /// Parses one complete frame (exactly the bytes frame_size() said). `local_incarnation` makes pids of
-/// this node local (no address); other pids get their address interned (the sender's own pid gets
-/// `peer_address` when it travels without one). When the frame is a malformed request and `salvage` is
-/// given, it is filled in so that the caller can answer the requester with a failure frame.
+/// this node local (no address); other pids get their address interned in `addresses` (null: the
+/// process book; the sender's own pid gets `peer_address` when it travels without one). When the frame
+/// is a malformed request and `salvage` is given, it is filled in so that the caller can answer the
+/// requester with a failure frame.
 result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnation, std::string_view peer_address,
-                               request_salvage* salvage = nullptr);
+                               request_salvage* salvage = nullptr, address_book* addresses = nullptr);
 
 /// Writing a frame: begin_frame() reserves the length, the body is appended, end_frame() patches it.
 std::size_t begin_frame(std::string& out, frame_kind kind, codec format, std::uint16_t flags);

@@ -66,9 +66,11 @@ class network {
  private:
   friend class transport;
   struct endpoint;
-  // Links are keyed by the address-book indices of their two ends (see detail/address_book.hpp).
+  // Links are keyed by the numbers of their two ends' addresses (address_id(): 1, 2, ... in the order
+  // this network first saw them, so that traces do not depend on what else the OS process did).
   static std::uint64_t link_key(std::uint32_t from, std::uint32_t to) noexcept { return (std::uint64_t{from} << 32) | to; }
-  static std::uint64_t link_key(std::string_view from, std::string_view to);
+  std::uint64_t link_key(std::string_view from, std::string_view to);
+  std::uint32_t address_id(std::string_view address);
 
   // Everything about one directed link. Created on first use and never erased, so frames in flight can
   // point to theirs.
@@ -120,6 +122,7 @@ class network {
   };
   std::unordered_map<std::string, endpoint*, text_hash, std::equal_to<>> by_address_;
   std::unordered_map<std::uint64_t, endpoint*> by_incarnation_;
+  std::unordered_map<std::string, std::uint32_t, text_hash, std::equal_to<>> address_ids_;
   std::uint64_t routes_version_ = 1;  // changes whenever by_address_ or by_incarnation_ does
 };
 
