@@ -27,6 +27,7 @@ class category final : public std::error_category {
       case errc::unread_messages: return "process ended with unread messages";
       case errc::not_serializable: return "message type has no wire form";
       case errc::rejected: return "request rejected";
+      case errc::node_down: return "node down";
     }
     return "unknown coactor error " + std::to_string(code);
   }

@@ -84,6 +84,10 @@ void node_core::shutdown_transport() noexcept {
   }
 }
 
+void node_core::peer_up(const node_identity&) noexcept {}
+
+void node_core::peer_down(const node_identity&, const error&) noexcept {}
+
 void node_core::destroy_all() noexcept {
   table_.drain([&](process_base* p) {
     p->root.destroy();  // runs the frame's destructors: pending receives and sleeps disarm their timers

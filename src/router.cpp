@@ -229,4 +229,8 @@ void router::undeliverable(std::string_view frame, const error& why) {
 
 void router::report(const error& what) { node_.report(what, {}); }
 
+void router::peer_up(const node_identity& peer) { node_.peer_up(peer); }
+
+void router::peer_down(const node_identity& peer, const error& why) { node_.peer_down(peer, why); }
+
 }  // namespace coactor::detail

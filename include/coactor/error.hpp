@@ -36,6 +36,7 @@ enum class errc : int {
   unread_messages = 17, ///< a process ended with messages still in its mailbox (they are dropped)
   not_serializable = 18,///< the message type has no wire form, so it cannot leave this node
   rejected = 19,        ///< the process that handled a request answered it with this error (see the detail)
+  node_down = 20,       ///< the target's node went down (or was lost) while waiting for it
 };
 
 /// The `std::error_category` of `errc`, named "coactor".

@@ -59,6 +59,24 @@ class transport_host {
   virtual void undeliverable(std::string_view frame, const error& why) = 0;
   /// A problem not tied to one frame: a peer that broke the protocol, a refused handshake.
   virtual void report(const error& what) = 0;
+
+  // ---- failure detection (docs/faults.md) ----
+  // A transport that knows when peers come and go tells the node, which then fires the monitors and
+  // links of processes on that peer with `noconnection` and fails the requests pending there at once
+  // (errc::node_down). Both have empty defaults: a transport that does not detect failures leaves them
+  // uncalled, and its users fall back on timeouts.
+
+  /// The first working connection with this incarnation of `peer` (its handshake completed), or the
+  /// first after it was reported down. Called at most once per incarnation between two peer_down().
+  virtual void peer_up(const node_identity& peer) { (void)peer; }
+  /// This incarnation of `peer` is gone: it stopped answering heartbeats for the configured time, its
+  /// connection broke and could not be made again in time, it said goodbye (shut down), or a newer
+  /// incarnation of it appeared. Every frame for it that the transport still held has been given back
+  /// through undeliverable() before this call. Called once per incarnation that was reported up.
+  virtual void peer_down(const node_identity& peer, const error& why) {
+    (void)peer;
+    (void)why;
+  }
 };
 
 class transport {

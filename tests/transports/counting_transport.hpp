@@ -47,6 +47,8 @@ class counting_transport final : public coactor::transport, private coactor::tra
     host_->undeliverable(frame, why);
   }
   void report(const coactor::error& what) override { host_->report(what); }
+  void peer_up(const coactor::node_identity& peer) override { host_->peer_up(peer); }
+  void peer_down(const coactor::node_identity& peer, const coactor::error& why) override { host_->peer_down(peer, why); }
 
   std::unique_ptr<coactor::transport> inner_;
   std::shared_ptr<frame_counts> counts_;

@@ -33,6 +33,7 @@ namespace coactor {
 class node;
 class transport;
 struct process_name;
+struct node_identity;
 }  // namespace coactor
 
 namespace coactor::detail {
@@ -127,6 +128,10 @@ class node_core {
   void idle_if_no_process() noexcept;
   /// Stops the transport; called when the node goes away.
   void shutdown_transport() noexcept;
+
+  // ---- other nodes coming and going (from the transport, through the router) ----
+  void peer_up(const node_identity& peer) noexcept;
+  void peer_down(const node_identity& peer, const error& why) noexcept;
 
  private:
   std::uint64_t new_process_id() noexcept;

@@ -51,6 +51,8 @@ class router final : public transport_host {
   result<void> deliver(const node_identity& from, std::string_view frame) override;
   void undeliverable(std::string_view frame, const error& why) override;
   void report(const error& what) override;
+  void peer_up(const node_identity& peer) override;
+  void peer_down(const node_identity& peer, const error& why) override;
 
  private:
   void send_frame(const peer_ref& peer, const pid& to, std::string_view to_name, envelope* e) noexcept;
