@@ -84,10 +84,6 @@ void node_core::shutdown_transport() noexcept {
   }
 }
 
-void node_core::peer_up(const node_identity&) noexcept {}
-
-void node_core::peer_down(const node_identity&, const error&) noexcept {}
-
 void node_core::destroy_all() noexcept {
   table_.drain([&](process_base* p) {
     p->root.destroy();  // runs the frame's destructors: pending receives and sleeps disarm their timers
@@ -106,11 +102,16 @@ std::uint64_t node_core::new_process_id() noexcept {
   }
 }
 
-pid node_core::start(process_base& p, std::coroutine_handle<> root) {
+pid node_core::start(process_base& p, std::coroutine_handle<> root, const pid* link) {
   p.root = root;
   p.resume_point = root;
   const std::uint64_t id = new_process_id();
+  if (link) {
+    p.watch = std::make_unique<watch_list>();
+    p.watch->links.push_back(*link);
+  }
   p.self = pid(incarnation_, id, table_.insert(id, &p), address_index_.load(std::memory_order_relaxed));
+  if (link) link_started(*link, p.self);
   counters_.process_started();
   sched_.work_started();
   pid self = p.self;  // p may run (and end) on another thread as soon as it is scheduled
@@ -122,6 +123,21 @@ void node_core::exit(process_base& p, std::exception_ptr failure) noexcept {
   const pid self = p.self;
   table_.erase(self.slot());  // from here no sender can reach p: every push to it has completed
   if (p.registered) registry_.process_ended(self.id());  // stable now: claimed under the same table lock
+  // Why it ended: an exit signal it did not trap, an exception, or its body returned.
+  exit_reason why;
+  std::string what;
+  if (exit_reason* signalled = p.pending_exit.load(std::memory_order_acquire)) {
+    why = *signalled;
+  } else if (failure) {
+    what = "unknown exception";
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& ex) {
+      what = ex.what();
+    } catch (...) {
+    }
+    why = exit_reason{exit_kind::exception, what};
+  }
   std::uint64_t unread = 0;
   std::uint64_t stale = 0;
   for (envelope* e = p.box.close(); e;) {
@@ -140,18 +156,12 @@ void node_core::exit(process_base& p, std::exception_ptr failure) noexcept {
     counters_.count_unread_dropped(unread);
     report(error(errc::unread_messages, std::to_string(unread) + " message(s) dropped"), self);
   }
-  if (failure) {
+  if (failure && !p.pending_exit.load(std::memory_order_relaxed)) {
     counters_.count_failure();
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& ex) {
-      what = ex.what();
-    } catch (...) {
-    }
     report(error(errc::exception, std::move(what)), self);
   }
-  p.root.destroy();
+  p.root.destroy();  // before the watches fire: what the body's destructors send arrives first
+  fire_watches(p, why);
   delete &p;
   if (counters_.process_ended()) start_flush_deadline();
   sched_.work_finished();
@@ -167,20 +177,32 @@ void node_core::route(const pid& to, envelope* e) noexcept {
   const bool delivered = table_.with(to.slot(), to.id(), [&](process_base* p) {
     if (!p) return false;
     if (tracer_) tracer_->delivering(to, *e);
-    switch (p->box.push(e, concurrent_)) {
-      case mailbox::push_result::woke_owner:
-        woken = p;
-        return true;
-      case mailbox::push_result::queued:
-        return true;
-      case mailbox::push_result::closed:
-        return false;
-    }
-    return false;
+    return push_locked(*p, e, woken);
   });
   // p was blocked in a receive, so it cannot run (nor end) until this schedule: it is safe to use here.
   if (woken) sched_.schedule(*woken);
   if (!delivered) undeliverable(to, e, errc::dead_process);
+}
+
+bool node_core::push_locked(process_base& p, envelope* e, process_base*& woken) noexcept {
+  switch (p.box.push(e, concurrent_)) {
+    case mailbox::push_result::woke_owner:
+      woken = &p;
+      return true;
+    case mailbox::push_result::queued:
+      return true;
+    case mailbox::push_result::closed:
+      return false;
+  }
+  return false;
+}
+
+std::uint32_t node_core::address_index(std::string_view address) noexcept {
+  try {
+    return router_ ? router_->addresses().intern(address) : 0;
+  } catch (...) {
+    return 0;
+  }
 }
 
 void node_core::route(const process_name& target, envelope* e) noexcept {

@@ -28,6 +28,14 @@ bool receive_wait::poll() {
           }
           break;  // a tick of an earlier receive
         }
+        case envelope_kind::wake:
+          box.unlink(cursor_, e);
+          destroy(e);
+          if (proc_->pending_exit.load(std::memory_order_acquire)) {
+            exiting_ = true;
+            return true;
+          }
+          break;
         case envelope_kind::reply:
         case envelope_kind::failure:
           box.unlink(cursor_, e);
@@ -106,23 +114,12 @@ std::string describe_timeout(duration d) {
   return "within " + std::to_string(count) + "ns";
 }
 
-sleep_awaiter::~sleep_awaiter() {
-  if (timer_.fire) p_->node.scheduler().disarm(timer_);  // the process ended while sleeping
+bool sleep_awaiter::await_suspend(std::coroutine_handle<> h) {
+  arm_timeout(d_, timer_);
+  return suspend_in(*this, h);
 }
 
-void sleep_awaiter::await_suspend(std::coroutine_handle<> h) {
-  p_->resume_point = h;
-  scheduler& s = p_->node.scheduler();
-  timer_.deadline = s.now() + d_;
-  timer_.fire = &on_timer;
-  timer_.context = p_;
-  s.arm(timer_);
-}
-
-void sleep_awaiter::on_timer(timer& t) noexcept {
-  auto& p = *static_cast<process_base*>(t.context);
-  p.node.scheduler().schedule(p);
-}
+void process_base::end_now() noexcept { node.exit(*this, nullptr); }
 
 void yield_awaiter::await_suspend(std::coroutine_handle<> h) noexcept {
   p_->resume_point = h;

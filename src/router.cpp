@@ -193,6 +193,10 @@ result<void> router::deliver(const node_identity& from, std::string_view frame) 
   e->tag = f.tag;
   e->kind = kind_of(f.kind);
   e->wire_codec = static_cast<std::uint8_t>(f.format);  // a reply to it goes back in this codec
+  if (e->type == &type_of<signal_message>()) {  // a monitor, link or exit signal: for the node itself
+    node_.take_signal(to, unreachable, e);
+    return {};
+  }
   if (unreachable != errc{}) {
     const std::string target = (f.flags & wire::flag_to_name) ? "'" + std::string(f.to_name) + "'" : to.to_string();
     node_.undeliverable(to, e, error(unreachable, target));
@@ -210,6 +214,14 @@ void router::undeliverable(std::string_view frame, const error& why) {
     return;
   }
   const wire::frame_view& f = *parsed;
+  if (f.type == signal_message::coactor_name) {  // a signal: what its target would have answered
+    signal_message s;
+    const wire_context ctx{identity_.incarnation, identity_.address, book_};
+    const result<void> read = f.format == codec::json ? json::decode_into(f.payload, s, limits_, ctx)
+                                                      : binary::decode_into(f.payload, s, limits_, ctx);
+    if (read) node_.signal_undeliverable(f.from, f.to, s);
+    return;
+  }
   std::string target;
   if (f.flags & wire::flag_to_name)
     target.append("'").append(f.to_name).append("'");

@@ -4,10 +4,13 @@
 #include <coactor/address_book.hpp>
 #include <coactor/context.hpp>
 #include <coactor/error.hpp>
+#include <coactor/exit_reason.hpp>
 #include <coactor/make.hpp>
 #include <coactor/message.hpp>
+#include <coactor/monitor.hpp>
 #include <coactor/node.hpp>
 #include <coactor/node_address.hpp>
+#include <coactor/node_events.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process.hpp>
 #include <coactor/process_name.hpp>

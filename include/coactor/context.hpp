@@ -29,8 +29,11 @@
 #include <coactor/detail/node_core.hpp>
 #include <coactor/detail/process_base.hpp>
 #include <coactor/error.hpp>
+#include <coactor/exit_reason.hpp>
 #include <coactor/make.hpp>
 #include <coactor/message.hpp>
+#include <coactor/monitor.hpp>
+#include <coactor/node_events.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process.hpp>
 #include <coactor/process_name.hpp>
@@ -49,6 +52,8 @@ namespace detail {
 
 template <class F, class... A>
 pid spawn(node_core& n, F&& body, A&&... args);
+template <class F, class... A>
+pid spawn_with(node_core& n, const pid* link, F&& body, A&&... args);
 
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 inline constexpr bool gcc_destroys_braced_temporaries_twice = true;
@@ -223,6 +228,43 @@ class context {
 
   /// Registers this process under `name` (see node::register_name).
   result<void> register_as(std::string name) const { return p_->node.register_name(std::move(name), p_->self); }
+
+  // ---- failures: monitors, links, exit signals (docs/faults.md) ----
+
+  /// Monitors `target`, on this node or another: when it ends, this process receives one `down`
+  /// message (monitor.hpp) with the returned ref and the reason; `noproc` at once if it is already gone,
+  /// `noconnection` if its node goes down or cannot be reached. Monitoring twice gives two monitors.
+  monitor_ref monitor(const coactor::pid& target) const { return {p_->node.monitor(*p_, target)}; }
+  /// Monitors whatever process holds a name now (a later holder of the name is not watched).
+  monitor_ref monitor(const process_name& target) const { return {p_->node.monitor(*p_, target)}; }
+  /// Cancels a monitor: once it returns, no down message for `ref` is received (one already queued is
+  /// removed).
+  void demonitor(monitor_ref ref) const { p_->node.demonitor(*p_, ref.id); }
+  /// Links this process and `other`: when either ends abnormally, an exit signal with its reason goes
+  /// to the other, which ends with that reason unless it traps exits. Linking to a process that is gone
+  /// sends this process a `noproc` exit signal; one on a node that goes down, `noconnection`. Idempotent.
+  void link(const coactor::pid& other) const { p_->node.link(*p_, other); }
+  /// Removes the link with `other`, if any; an exit signal from it that is already on its way is void.
+  void unlink(const coactor::pid& other) const { p_->node.unlink(*p_, other); }
+  /// spawn() and link() in one step: the new process cannot end before the link exists.
+  template <class F, class... A>
+  coactor::pid spawn_linked(F&& body, A&&... args) const {
+    return detail::spawn_with(p_->node, &p_->self, std::forward<F>(body), std::forward<A>(args)...);
+  }
+  /// With `on`, exit signals (from links or exit()) no longer end this process: each arrives as an
+  /// `exit_message` (exit_reason.hpp) to receive like any message. kill() ends it all the same.
+  void trap_exits(bool on = true) const { p_->trap_exits.store(on, std::memory_order_relaxed); }
+  /// Sends `to` an exit signal with `reason`: a process that does not trap exits ends with that reason
+  /// when it is abnormal and ignores it when it is normal. An exit signal takes effect when the target
+  /// next waits (a receive, request or sleep) or is resumed; one that is running computes on until then.
+  void exit(const coactor::pid& to, exit_reason reason) const {
+    p_->node.send_exit(p_->self, to, std::move(reason), detail::exit_via::call);
+  }
+  /// Ends `to` with reason `killed`, whether it traps exits or not (see exit() for when).
+  void kill(const coactor::pid& to) const { p_->node.send_exit(p_->self, to, exit_reason::killed(), detail::exit_via::kill); }
+  /// With `on`, this process receives node_up and node_down (node_events.hpp) when the node makes or
+  /// loses contact with another node.
+  void watch_nodes(bool on = true) const { p_->node.watch_nodes(*p_, on); }
 
   /// For the runtime and extensions (asio.hpp): the control block.
   detail::process_base& control_block() const noexcept { return *p_; }

@@ -24,14 +24,20 @@ std::string describe_timeout(duration d);
 
 /// Suspends the current process in `w`, whose last poll() found nothing; false if `w` completed on the
 /// way (resume at once).
+/// A receive that ended for a pending exit signal stays suspended and is scheduled, so that its next step
+/// ends the process (process_base::step) instead of resuming it.
 inline bool suspend_in(receive_wait& w, std::coroutine_handle<> h) {
   process_base& p = w.process();
   p.resume_point = h;
-  p.waiting = &w;
-  if (!w.block_or_poll()) return true;  // waiting: from here on another thread may run the process
-  p.waiting = nullptr;
-  w.finish();
-  return false;
+  if (!w.exiting()) {
+    p.waiting = &w;
+    if (!w.block_or_poll()) return true;  // waiting: from here on another thread may run the process
+    p.waiting = nullptr;
+    w.finish();
+    if (!w.exiting()) return false;
+  }
+  p.node.scheduler().schedule(p);
+  return true;
 }
 
 inline bool accept_any(receive_wait&, const envelope&) { return true; }
@@ -57,7 +63,7 @@ template <class Value>
 class receive_awaiter : protected receive_wait {
  public:
   receive_awaiter(process_base& p, matcher m) noexcept : receive_wait(p, m) {}
-  bool await_ready() { return poll(); }
+  bool await_ready() { return poll() && !exiting(); }
   bool await_suspend(std::coroutine_handle<> h) { return suspend_in(*this, h); }
   Value await_resume() {
     rethrow_if_failed();
@@ -72,7 +78,7 @@ class timed_receive_awaiter : protected receive_wait {
   timed_receive_awaiter(process_base& p, matcher m, duration timeout) noexcept
       : receive_wait(p, m), timeout_(timeout) {}
   bool await_ready() {
-    if (poll()) return true;
+    if (poll()) return !exiting();
     expired_ = timeout_ <= duration::zero();
     return expired_;
   }
@@ -129,12 +135,22 @@ class request_awaiter : private receive_wait {
     e->kind = envelope_kind::request;
     e->tag = p.awaited_tag = ++p.last_tag;
     e->from = p.self;
-    // A target known to be dead (or a name nobody holds) answers at once with a failure reply.
-    if (name_.name.empty())
+    // A target known to be dead (or a name nobody holds) answers at once with a failure reply. One on
+    // another node is noted, so that the request fails at once if that node goes down.
+    if (name_.name.empty()) {
+      if (!p.node.is_local(to_)) {
+        p.awaited_remote_tag.store(p.awaited_tag, std::memory_order_relaxed);
+        p.awaited_node.store(to_.incarnation(), std::memory_order_relaxed);
+      }
       p.node.route(to_, e);
-    else
+    } else {
+      if (!name_.address.empty()) {
+        p.awaited_remote_tag.store(p.awaited_tag, std::memory_order_relaxed);
+        p.awaited_address.store(p.node.address_index(name_.address), std::memory_order_relaxed);
+      }
       p.node.route(name_, e);
-    if (poll()) return true;
+    }
+    if (poll()) return !exiting();
     if (timeout_ <= duration::zero()) {
       failure_ = errc::timeout;
       return true;
@@ -146,7 +162,10 @@ class request_awaiter : private receive_wait {
     return suspend_in(*this, h);
   }
   result<message> await_resume() {
-    process().awaited_tag = 0;
+    process_base& p = process();
+    p.awaited_tag = 0;
+    p.awaited_node.store(0, std::memory_order_relaxed);
+    p.awaited_address.store(0, std::memory_order_relaxed);
     rethrow_if_failed();
     if (timed_out()) failure_ = errc::timeout;
     switch (failure_) {
@@ -187,18 +206,16 @@ class typed_request_awaiter : public request_awaiter {
   }
 };
 
-/// co_await: suspends the process for a duration of its scheduler's clock.
-class sleep_awaiter {
+/// co_await: suspends the process for a duration of its scheduler's clock. A receive that accepts no
+/// message, so that an exit signal ends a sleeping process at once.
+class sleep_awaiter : private receive_wait {
  public:
-  sleep_awaiter(process_base& p, duration d) noexcept : p_(&p), d_(d) {}
-  ~sleep_awaiter();
+  sleep_awaiter(process_base& p, duration d) noexcept : receive_wait(p, &accept_none), d_(d) {}
   bool await_ready() const noexcept { return d_ <= duration::zero(); }
-  void await_suspend(std::coroutine_handle<> h);
+  bool await_suspend(std::coroutine_handle<> h);
   void await_resume() const noexcept {}
 
  private:
-  static void on_timer(timer& t) noexcept;
-  process_base* p_;
   duration d_;
   timer timer_;
 };

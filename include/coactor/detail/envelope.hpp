@@ -50,6 +50,7 @@ enum class envelope_kind : std::uint8_t {
   reply,    ///< the answer to the request with this `tag`
   failure,  ///< the request with this `tag` failed; the payload is a coactor::error
   timeout,  ///< a receive timeout tick; `tag` is the receive's epoch; no payload
+  wake,     ///< an exit signal is pending (process_base::pending_exit); no payload
 };
 
 struct envelope {

@@ -14,6 +14,8 @@
 #include <coactor/detail/siphash.hpp>
 #include <coactor/detail/timer.hpp>
 #include <coactor/detail/tracer.hpp>
+#include <coactor/detail/watch.hpp>
+#include <coactor/exit_reason.hpp>
 #include <coactor/error.hpp>
 #include <coactor/node_address.hpp>
 #include <coactor/node_stats.hpp>
@@ -25,7 +27,10 @@
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 #include <string_view>
 #include <utility>
 
@@ -62,7 +67,8 @@ class node_core {
   bool concurrent() const noexcept { return concurrent_; }
 
   /// Gives `p` a pid, enters it in the table and schedules its first step. Takes ownership of `p`.
-  pid start(process_base& p, std::coroutine_handle<> root);
+  /// With `link` (a live process of this node), the two are linked before `p` can run.
+  pid start(process_base& p, std::coroutine_handle<> root, const pid* link = nullptr);
   /// Tears down a process whose body finished. Called from its final suspension.
   void exit(process_base& p, std::exception_ptr failure) noexcept;
 
@@ -129,12 +135,57 @@ class node_core {
   /// Stops the transport; called when the node goes away.
   void shutdown_transport() noexcept;
 
-  // ---- other nodes coming and going (from the transport, through the router) ----
+  /// The index of `address` in the node's address book (0 if the node has no transport or it is full).
+  std::uint32_t address_index(std::string_view address) noexcept;
+
+  // ---- monitors, links, exit signals and other nodes coming and going (src/signals.cpp) ----
+
+  /// `self` starts monitoring `target` (see monitor.hpp): one down message when it ends.
+  std::uint64_t monitor(process_base& self, const pid& target);
+  std::uint64_t monitor(process_base& self, const process_name& target);
+  /// Cancels the monitor `ref` of `self` and removes its down message if one is queued.
+  void demonitor(process_base& self, std::uint64_t ref);
+  /// Links `self` and `other` (both directions), or unlinks them.
+  void link(process_base& self, const pid& other);
+  void unlink(process_base& self, const pid& other);
+  /// Sends an exit signal from `from` to `to`.
+  void send_exit(const pid& from, const pid& to, exit_reason reason, exit_via via);
+  /// Turns node_up / node_down messages to `self` on or off.
+  void watch_nodes(process_base& self, bool on);
+  /// A signal from another node (the router decoded `e`, a signal_message for `to`; `missing` is why
+  /// `to` cannot be reached, if it cannot). Takes ownership of `e`.
+  void take_signal(const pid& to, errc missing, envelope* e) noexcept;
+  /// One of this node's signals came back from the transport: `to` cannot be reached.
+  void signal_undeliverable(const pid& from, const pid& to, const signal_message& s) noexcept;
   void peer_up(const node_identity& peer) noexcept;
   void peer_down(const node_identity& peer, const error& why) noexcept;
 
  private:
   std::uint64_t new_process_id() noexcept;
+  /// The other half of a link made at start: `parent` links to the new, not yet running, `child`.
+  void link_started(const pid& parent, const pid& child);
+  /// What ending `p` with `why` does to its monitors and links (src/signals.cpp). `p` is out of the table.
+  void fire_watches(process_base& p, const exit_reason& why) noexcept;
+  /// Delivers the down message of monitor `ref` of the local `watcher` about `target`, unless the
+  /// monitor was cancelled meanwhile.
+  void deliver_down(const pid& watcher, std::uint64_t ref, const pid& target, const exit_reason& why) noexcept;
+  /// Delivers an exit signal to the local process `to`.
+  void deliver_exit(const pid& to, const pid& from, const exit_reason& why, exit_via via) noexcept;
+  /// Sends a signal to a process of another node.
+  void send_signal(const pid& from, const pid& to, signal_message s) noexcept;
+  /// Pushes `e` to `p`'s mailbox under its stripe (inside process_table::with); true if taken. `woken`
+  /// is set when the caller must schedule `p` (after leaving the stripe).
+  bool push_locked(process_base& p, envelope* e, process_base*& woken) noexcept;
+  /// The monitors and links that local processes hold on processes of other nodes, by node incarnation:
+  /// what fires with noconnection when that node goes down.
+  struct remote_watch {
+    pid local;
+    pid remote;
+    std::uint64_t ref = 0;  ///< the monitor, 0 for a link
+  };
+  void add_remote_watch(const remote_watch& w);
+  void drop_remote_watch(const pid& local, const pid& remote, std::uint64_t ref) noexcept;
+
   void destroy_all() noexcept;
   /// No process is left: gives the transport flush_timeout_ to deliver what it holds (see node_options).
   void start_flush_deadline() noexcept;
@@ -163,6 +214,11 @@ class node_core {
   std::shared_ptr<const bool> lifetime_ = std::make_shared<const bool>(true);  ///< see lifetime()
 
   node_counters counters_;
+
+  std::atomic<std::uint64_t> monitor_counter_{0};
+  std::mutex watch_mutex_;  ///< guards remote_watches_ and node_watchers_
+  std::unordered_map<std::uint64_t, std::vector<remote_watch>> remote_watches_;
+  std::vector<pid> node_watchers_;
 };
 
 }  // namespace coactor::detail

@@ -12,11 +12,15 @@
 
 #include <coactor/detail/mailbox.hpp>
 #include <coactor/detail/timer.hpp>
+#include <coactor/detail/watch.hpp>
+#include <coactor/exit_reason.hpp>
 #include <coactor/pid.hpp>
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <memory>
 
 namespace coactor::detail {
 
@@ -57,6 +61,8 @@ class receive_wait {
     return e;
   }
   bool timed_out() const noexcept { return timed_out_; }
+  /// The receive ended because an exit signal is pending: the process must end, not resume.
+  bool exiting() const noexcept { return exiting_; }
   void rethrow_if_failed() const {
     if (failure_) std::rethrow_exception(failure_);
   }
@@ -71,6 +77,7 @@ class receive_wait {
   envelope* found_ = nullptr;
   std::uint64_t epoch_ = 0;     ///< the epoch of this receive's timeout, 0 if none
   bool timed_out_ = false;
+  bool exiting_ = false;
   std::exception_ptr failure_;  ///< what the matcher threw
   timer* timer_ = nullptr;      ///< armed while epoch_ is set
 };
@@ -80,18 +87,22 @@ class process_base {
   explicit process_base(node_core& n) noexcept : node(n) {}
   process_base(const process_base&) = delete;
   process_base& operator=(const process_base&) = delete;
-  virtual ~process_base() = default;
+  virtual ~process_base() { delete pending_exit.load(std::memory_order_relaxed); }
 
   /// Called by the scheduler, once per schedule(): completes the pending receive if the mail allows it
-  /// (else waits again, without resuming the coroutine), then resumes the coroutine.
+  /// (else waits again, without resuming the coroutine), then resumes the coroutine, or ends the
+  /// process if an exit signal is pending.
   void step() noexcept {
     if (waiting) {
       if (!waiting->poll_or_block()) return;
       waiting->finish();
       waiting = nullptr;
     }
+    if (pending_exit.load(std::memory_order_acquire)) return end_now();
     resume_point.resume();
   }
+  /// Ends the process, suspended, for its pending exit signal (node_core::exit).
+  void end_now() noexcept;
 
   node_core& node;
   pid self;
@@ -104,6 +115,17 @@ class process_base {
   std::uint64_t awaited_tag = 0;         ///< the tag of the reply being awaited, 0 when none
   std::uint64_t last_epoch = 0;          ///< receive timeout epochs handed out so far
   bool registered = false;               ///< has a registered name (guarded by the process table)
+  bool watches_nodes = false;            ///< receives node_up / node_down (guarded by the process table)
+  /// The node the awaited reply comes from, when another node: its incarnation (a request to a pid), or
+  /// its address's index in the address book (to a name). Read by the node when that node goes down,
+  /// to fail the request at once.
+  std::atomic<std::uint64_t> awaited_node{0};
+  std::atomic<std::uint32_t> awaited_address{0};
+  std::atomic<std::uint64_t> awaited_remote_tag{0};  ///< awaited_tag, for that reader
+  std::atomic<bool> trap_exits{false};   ///< exit signals arrive as exit_message (context::trap_exits)
+  /// The reason of an exit signal that ends this process at its next step; set once (by CAS).
+  std::atomic<exit_reason*> pending_exit{nullptr};
+  std::unique_ptr<watch_list> watch;     ///< monitors and links, if any (guarded by the process table)
 };
 
 /// A process whose body is the callable F, kept alive as long as the process (a lambda's captures live

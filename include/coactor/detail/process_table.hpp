@@ -82,6 +82,16 @@ class process_table {
     return f(e.id == id ? e.process : nullptr);
   }
 
+  /// Calls f(control block) on every process, each under its stripe. Processes started or ended
+  /// meanwhile may or may not be seen.
+  template <class F>
+  void for_each(F&& f) {
+    const std::uint32_t used = used_.load(std::memory_order_acquire);
+    for (std::uint32_t slot = 0; slot < used; ++slot) {
+      guard g(stripe(slot), concurrent_);
+      if (process_base* p = at(slot).process) f(*p);
+    }
+  }
   /// Removes every process, calling f(control block) on each. For shutdown: not thread-safe.
   template <class F>
   void drain(F&& f) {

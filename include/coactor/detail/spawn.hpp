@@ -16,8 +16,9 @@
 
 namespace coactor::detail {
 
+/// Starts the process; with `link`, linked to that (local, live) process before it can run.
 template <class F, class... A>
-pid spawn(node_core& n, F&& body, A&&... args) {
+pid spawn_with(node_core& n, const pid* link, F&& body, A&&... args) {
   static_assert(std::is_invocable_r_v<process, std::decay_t<F>&, context, A&&...>,
                 "a process body is callable as body(coactor::context, args...) and returns coactor::process");
   auto* p = new process_impl<std::decay_t<F>>(n, std::forward<F>(body));
@@ -28,7 +29,12 @@ pid spawn(node_core& n, F&& body, A&&... args) {
     delete p;
     throw;
   }
-  return n.start(*p, root);
+  return n.start(*p, root, link);
+}
+
+template <class F, class... A>
+pid spawn(node_core& n, F&& body, A&&... args) {
+  return spawn_with(n, nullptr, std::forward<F>(body), std::forward<A>(args)...);
 }
 
 }  // namespace coactor::detail
