@@ -1,0 +1,232 @@
+// Monitors, links and exit signals between nodes, and what a node does when its transport reports a
+// peer down (transport_host::peer_down): monitors and links on that node fire with noconnection,
+// requests waiting for it fail at once with errc::node_down, watchers get node_down. The nodes talk
+// over loopback; `injector` wraps a transport so that a test can report a peer down (or up) the way a
+// transport's failure detection would. How each transport detects failures: the conformance suite.
+#include <coactor/coactor.hpp>
+#include <coactor/transports/loopback.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace coactor;
+using namespace std::chrono_literals;
+
+namespace faults_test {
+struct go {};
+struct note {
+  int n;
+};
+
+/// A transport that passes everything through and lets the test call peer_up/peer_down.
+class injector final : public transport, private transport_host {
+ public:
+  explicit injector(std::unique_ptr<transport> inner) : inner_(std::move(inner)) {}
+  void attach(transport_host& host) override {
+    host_ = &host;
+    inner_->attach(*this);
+  }
+  result<node_address> listen(std::string_view address) override { return inner_->listen(address); }
+  void send(const peer_ref& peer, std::string_view frame) override { inner_->send(peer, frame); }
+  void shutdown() override { inner_->shutdown(); }
+
+  void report_down(const node_identity& peer, const error& why) { host_->peer_down(peer, why); }
+  void report_up(const node_identity& peer) { host_->peer_up(peer); }
+
+ private:
+  const node_identity& identity() const noexcept override { return host_->identity(); }
+  coactor::scheduler& scheduler() noexcept override { return host_->scheduler(); }
+  result<void> deliver(const node_identity& from, std::string_view frame) override { return host_->deliver(from, frame); }
+  void undeliverable(std::string_view frame, const error& why) override { host_->undeliverable(frame, why); }
+  void report(const error& what) override { host_->report(what); }
+
+  std::unique_ptr<transport> inner_;
+  transport_host* host_ = nullptr;
+};
+}  // namespace faults_test
+
+using namespace faults_test;
+
+namespace {
+
+/// Two nodes a and b on one thread, on a loopback network; a's transport is an injector.
+struct pair_of_nodes {
+  std::shared_ptr<loopback_network> network = std::make_shared<loopback_network>();
+  thread_pool pool{1};
+  injector* a_transport = nullptr;
+  node a{pool, {.name = "a", .transport = wrap()}};
+  node b{pool, {.name = "b", .transport = std::make_unique<loopback_transport>(network)}};
+
+  pair_of_nodes() {
+    REQUIRE(a.listen("a:1"));
+    REQUIRE(b.listen("b:1"));
+  }
+  std::unique_ptr<transport> wrap() {
+    auto t = std::make_unique<injector>(std::make_unique<loopback_transport>(network));
+    a_transport = t.get();
+    return t;
+  }
+  node_identity b_identity(const pid& on_b) const { return {on_b.incarnation(), "b", "b:1", codec::binary}; }
+};
+
+}  // namespace
+
+TEST_CASE("faults: a monitor across nodes sees the reason, after the process's last messages", "[faults]") {
+  pair_of_nodes n;
+  std::vector<int> notes;
+  down seen;
+  pid target = n.b.spawn([](context self) -> process {
+    auto watcher = co_await self.receive<pid>();
+    for (int i = 0; i < 100; ++i) self.send(*watcher, note{i});
+    throw std::runtime_error("remote crash");
+  });
+  n.a.spawn([&, target](context self) -> process {
+    self.monitor(target);
+    self.send(target, self.pid());
+    for (;;) {
+      message m = co_await self.receive();
+      if (auto* d = m.get_if<down>()) {
+        seen = *d;
+        break;
+      }
+      notes.push_back(m.as<note>().n);
+    }
+  });
+  n.pool.run();
+  CHECK(notes.size() == 100);
+  CHECK(seen.process == target);
+  CHECK(seen.reason == exit_reason{exit_kind::exception, "remote crash"});
+}
+
+TEST_CASE("faults: monitoring a process of another node that is gone gives noproc, a name too", "[faults]") {
+  pair_of_nodes n;
+  std::vector<down> downs;
+  pid gone = n.b.spawn([](context) -> process { co_return; });
+  n.a.spawn([&, gone](context self) -> process {
+    co_await self.sleep(10ms);
+    self.monitor(gone);
+    self.monitor(process_name{"b:1", "nobody"});
+    for (int i = 0; i < 2; ++i) {
+      auto d = co_await self.receive<down>(2s);
+      REQUIRE(d);
+      downs.push_back(**d);
+    }
+  });
+  n.pool.run();
+  REQUIRE(downs.size() == 2);
+  CHECK(downs[0].reason.kind == exit_kind::noproc);
+  CHECK(downs[1].reason.kind == exit_kind::noproc);
+}
+
+TEST_CASE("faults: links across nodes propagate both ways, and unlink and demonitor reach the other node",
+          "[faults]") {
+  pair_of_nodes n;
+  std::vector<down> downs;
+  bool demonitored_fired = true;
+  pid crasher = n.b.spawn([](context self) -> process {
+    co_await self.receive<go>();
+    throw std::runtime_error("b failed");
+  });
+  pid quiet = n.b.spawn([](context self) -> process { co_await self.receive<go>(300ms); });
+  n.a.spawn([&, crasher, quiet](context self) -> process {
+    pid partner = self.spawn([crasher](context s) -> process {
+      s.link(crasher);
+      co_await s.receive<go>();  // ended by the link
+    });
+    pid survivor = self.spawn([quiet](context s) -> process {
+      s.link(quiet);
+      s.unlink(quiet);
+      co_await s.receive<go>(500ms);
+    });
+    self.monitor(partner);
+    self.monitor(survivor);
+    monitor_ref cancelled = self.monitor(quiet);
+    self.demonitor(cancelled);
+    co_await self.sleep(20ms);
+    self.send(crasher, go{});
+    self.kill(quiet);  // its end would reach `survivor` had unlink not been sent
+    for (int i = 0; i < 2; ++i) {
+      auto d = co_await self.receive<down>(5s);
+      REQUIRE(d);
+      downs.push_back(**d);
+      if ((*d)->ref == cancelled) demonitored_fired = true;
+    }
+    demonitored_fired = false;
+    auto extra = co_await self.receive<down>(100ms);
+    demonitored_fired = static_cast<bool>(extra);
+  });
+  n.pool.run();
+  REQUIRE(downs.size() == 2);
+  CHECK(downs[0].reason == exit_reason{exit_kind::exception, "b failed"});  // partner, through the link
+  CHECK(downs[1].reason.kind == exit_kind::normal);                       // survivor
+  CHECK_FALSE(demonitored_fired);
+}
+
+TEST_CASE("faults: a peer reported down fires monitors and links with noconnection and fails requests at once",
+          "[faults]") {
+  pair_of_nodes n;
+  std::vector<down> downs;
+  result<message> reply = error(errc::io);
+  duration waited{};
+  std::vector<node_down> node_events;
+  exit_message trapped;
+  pid silent = n.b.spawn([](context self) -> process { co_await self.receive<go>(1s); });
+  pid linked = n.b.spawn([](context self) -> process { co_await self.receive<go>(1s); });
+  n.a.spawn([&, silent](context self) -> process {
+    self.watch_nodes();
+    auto d = co_await self.receive<node_down>(5s);
+    if (d) node_events.push_back(**d);
+  });
+  n.a.spawn([&, linked](context self) -> process {
+    self.trap_exits();
+    self.link(linked);
+    auto e = co_await self.receive<exit_message>(5s);
+    if (e) trapped = **e;
+  });
+  n.a.spawn([&, silent](context self) -> process {
+    self.monitor(silent);
+    const time_point start = self.now();
+    reply = co_await self.request(silent, note{1}, 5s);  // never answered (it takes only go)
+    waited = self.now() - start;
+    auto d = co_await self.receive<down>(1s);
+    if (d) downs.push_back(**d);
+  });
+  n.a.spawn([&, silent](context self) -> process {
+    co_await self.sleep(50ms);  // everything above is set up and waiting
+    n.a_transport->report_down(n.b_identity(silent), error(errc::timeout, "no heartbeat"));
+  });
+  n.pool.run();
+  REQUIRE_FALSE(reply);
+  CHECK(reply.error() == errc::node_down);
+  CHECK(waited < 2s);
+  REQUIRE(downs.size() == 1);
+  CHECK(downs[0].process == silent);
+  CHECK(downs[0].reason.kind == exit_kind::noconnection);
+  CHECK(trapped.from == linked);
+  CHECK(trapped.reason.kind == exit_kind::noconnection);
+  REQUIRE(node_events.size() == 1);
+  CHECK(node_events[0].incarnation == silent.incarnation());
+  CHECK(node_events[0].address == "b:1");
+}
+
+TEST_CASE("faults: a monitor or link to a node that cannot be reached fires noconnection", "[faults]") {
+  pair_of_nodes n;
+  std::vector<exit_kind> kinds;
+  // A pid of a node nobody runs: the transport gives the signals back.
+  const pid nowhere = *pid::parse("coactor://nowhere:1/pid/1234.1.99");
+  n.a.spawn([&, nowhere](context self) -> process {
+    self.trap_exits();
+    self.monitor(nowhere);
+    self.link(nowhere);
+    auto d = co_await self.receive<down>(2s);
+    if (d) kinds.push_back((*d)->reason.kind);
+    auto e = co_await self.receive<exit_message>(2s);
+    if (e) kinds.push_back((*e)->reason.kind);
+  });
+  n.pool.run();
+  CHECK(kinds == std::vector<exit_kind>{exit_kind::noconnection, exit_kind::noconnection});
+}
