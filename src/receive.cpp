@@ -39,7 +39,7 @@ bool receive_wait::poll() {
         case envelope_kind::reply:
         case envelope_kind::failure:
           box.unlink(cursor_, e);
-          if (proc_->awaited_tag && e->tag == proc_->awaited_tag) {
+          if (const std::uint64_t awaited = proc_->awaited_tag.load(std::memory_order_relaxed); awaited && e->tag == awaited) {
             found_ = e;
             return true;
           }

@@ -409,7 +409,7 @@ void node_core::peer_down(const node_identity& peer, const error& why) noexcept 
     const std::uint64_t node = p.awaited_node.load(std::memory_order_relaxed);
     const std::uint32_t at = p.awaited_address.load(std::memory_order_relaxed);
     if ((node && node == peer.incarnation) || (address && at == address))
-      waiting.emplace_back(p.self, p.awaited_remote_tag.load(std::memory_order_relaxed));
+      waiting.emplace_back(p.self, p.awaited_tag.load(std::memory_order_relaxed));
     // Monitors that processes of that node held here will never be read.
     if (p.watch)
       std::erase_if(p.watch->watchers, [&](const watch_entry& w) { return w.other.incarnation() == peer.incarnation; });

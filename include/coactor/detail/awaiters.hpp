@@ -133,19 +133,18 @@ class request_awaiter : private receive_wait {
     }
     envelope* e = std::exchange(request_, nullptr);
     e->kind = envelope_kind::request;
-    e->tag = p.awaited_tag = ++p.last_tag;
+    e->tag = ++p.last_tag;
+    p.awaited_tag.store(e->tag, std::memory_order_relaxed);
     e->from = p.self;
     // A target known to be dead (or a name nobody holds) answers at once with a failure reply. One on
     // another node is noted, so that the request fails at once if that node goes down.
     if (name_.name.empty()) {
       if (!p.node.is_local(to_)) {
-        p.awaited_remote_tag.store(p.awaited_tag, std::memory_order_relaxed);
         p.awaited_node.store(to_.incarnation(), std::memory_order_relaxed);
       }
       p.node.route(to_, e);
     } else {
       if (!name_.address.empty()) {
-        p.awaited_remote_tag.store(p.awaited_tag, std::memory_order_relaxed);
         p.awaited_address.store(p.node.address_index(name_.address), std::memory_order_relaxed);
       }
       p.node.route(name_, e);
@@ -163,7 +162,7 @@ class request_awaiter : private receive_wait {
   }
   result<message> await_resume() {
     process_base& p = process();
-    p.awaited_tag = 0;
+    p.awaited_tag.store(0, std::memory_order_relaxed);
     p.awaited_node.store(0, std::memory_order_relaxed);
     p.awaited_address.store(0, std::memory_order_relaxed);
     rethrow_if_failed();

@@ -112,16 +112,16 @@ class process_base {
   receive_wait* waiting = nullptr;       ///< the receive this process is suspended in, if any
   process_base* next_ready = nullptr;    ///< link in a scheduler's run queue
   std::uint64_t last_tag = 0;            ///< request tags handed out so far
-  std::uint64_t awaited_tag = 0;         ///< the tag of the reply being awaited, 0 when none
+  /// The tag of the reply being awaited, 0 when none. Written by the process; also read by the node
+  /// when another node goes down (to fail the request at once), hence atomic (relaxed: a plain load).
+  std::atomic<std::uint64_t> awaited_tag{0};
+  /// The node that reply comes from, when another node: its incarnation (a request to a pid), or its
+  /// address's index in the address book (to a name). 0 otherwise.
+  std::atomic<std::uint64_t> awaited_node{0};
   std::uint64_t last_epoch = 0;          ///< receive timeout epochs handed out so far
+  std::atomic<std::uint32_t> awaited_address{0};
   bool registered = false;               ///< has a registered name (guarded by the process table)
   bool watches_nodes = false;            ///< receives node_up / node_down (guarded by the process table)
-  /// The node the awaited reply comes from, when another node: its incarnation (a request to a pid), or
-  /// its address's index in the address book (to a name). Read by the node when that node goes down,
-  /// to fail the request at once.
-  std::atomic<std::uint64_t> awaited_node{0};
-  std::atomic<std::uint32_t> awaited_address{0};
-  std::atomic<std::uint64_t> awaited_remote_tag{0};  ///< awaited_tag, for that reader
   std::atomic<bool> trap_exits{false};   ///< exit signals arrive as exit_message (context::trap_exits)
   /// The reason of an exit signal that ends this process at its next step; set once (by CAS).
   std::atomic<exit_reason*> pending_exit{nullptr};
