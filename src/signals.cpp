@@ -70,6 +70,10 @@ std::uint64_t node_core::monitor(process_base& self, const process_name& target)
     deliver_down(self.self, ref, pid{}, {exit_kind::noconnection, "no transport: " + target.to_string()});
     return ref;
   }
+  {
+    std::lock_guard lock(watch_mutex_);
+    name_watches_.push_back({self.self, target.address, ref});
+  }
   router_->send_to_name(target.address, target.name, e);
   return ref;
 }
@@ -82,7 +86,9 @@ void node_core::demonitor(process_base& self, std::uint64_t ref) {
       if (w.ref == ref) target = w.other;
     return watch_list::erase(p->watch->watching, ref);
   });
-  if (held && !target.is_null()) {
+  if (held && target.is_null()) {
+    drop_remote_watch(self.self, target, ref);  // a name, of another node or nobody's
+  } else if (held) {
     if (is_local(target)) {
       table_.with(target.slot(), target.id(), [&](process_base* p) {
         if (p && p->watch) watch_list::erase(p->watch->watchers, ref);
@@ -182,8 +188,9 @@ void node_core::fire_watches(process_base& p, const exit_reason& why) noexcept {
   const pid self = p.self;
   // Monitors it held: nobody will read their down messages.
   for (const watch_entry& m : w.watching) {
-    if (m.other.is_null()) continue;
-    if (is_local(m.other)) {
+    if (m.other.is_null()) {
+      drop_remote_watch(self, m.other, m.ref);
+    } else if (is_local(m.other)) {
       table_.with(m.other.slot(), m.other.id(), [&](process_base* t) {
         if (t && t->watch) watch_list::erase(t->watch->watchers, m.ref);
       });
@@ -357,6 +364,8 @@ void node_core::add_remote_watch(const remote_watch& w) {
 
 void node_core::drop_remote_watch(const pid& local, const pid& remote, std::uint64_t ref) noexcept {
   std::lock_guard lock(watch_mutex_);
+  if (ref)
+    std::erase_if(name_watches_, [&](const name_watch& w) { return w.ref == ref && w.local == local; });
   auto it = remote_watches_.find(remote.incarnation());
   if (it == remote_watches_.end()) return;
   auto& v = it->second;
@@ -393,6 +402,12 @@ void node_core::peer_down(const node_identity& peer, const error& why) noexcept 
       lost = std::move(it->second);
       remote_watches_.erase(it);
     }
+    if (!peer.address.empty())
+      std::erase_if(name_watches_, [&](const name_watch& w) {
+        if (w.address != peer.address) return false;
+        lost.push_back({w.local, pid{}, w.ref});
+        return true;
+      });
     watchers = node_watchers_;
   }
   const exit_reason reason{exit_kind::noconnection, why.message()};

@@ -176,6 +176,13 @@ TEST_CASE("faults: a peer reported down fires monitors and links with noconnecti
   exit_message trapped;
   pid silent = n.b.spawn([](context self) -> process { co_await self.receive<go>(1s); });
   pid linked = n.b.spawn([](context self) -> process { co_await self.receive<go>(1s); });
+  REQUIRE(n.b.register_name("svc", linked));
+  exit_reason name_down;
+  n.a.spawn([&](context self) -> process {
+    self.monitor(process_name{"b:1", "svc"});
+    auto d = co_await self.receive<down>(5s);
+    if (d) name_down = (*d)->reason;
+  });
   n.a.spawn([&, silent](context self) -> process {
     self.watch_nodes();
     auto d = co_await self.receive<node_down>(5s);
@@ -208,6 +215,7 @@ TEST_CASE("faults: a peer reported down fires monitors and links with noconnecti
   CHECK(downs[0].reason.kind == exit_kind::noconnection);
   CHECK(trapped.from == linked);
   CHECK(trapped.reason.kind == exit_kind::noconnection);
+  CHECK(name_down.kind == exit_kind::noconnection);
   REQUIRE(node_events.size() == 1);
   CHECK(node_events[0].incarnation == silent.incarnation());
   CHECK(node_events[0].address == "b:1");

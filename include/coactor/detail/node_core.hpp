@@ -218,6 +218,13 @@ class node_core {
   std::atomic<std::uint64_t> monitor_counter_{0};
   std::mutex watch_mutex_;  ///< guards remote_watches_ and node_watchers_
   std::unordered_map<std::uint64_t, std::vector<remote_watch>> remote_watches_;
+  /// Monitors of names on other nodes, whose incarnation is not known: by the node's address.
+  struct name_watch {
+    pid local;
+    std::string address;
+    std::uint64_t ref = 0;
+  };
+  std::vector<name_watch> name_watches_;
   std::vector<pid> node_watchers_;
 };
 
