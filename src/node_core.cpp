@@ -174,14 +174,15 @@ void node_core::route(const pid& to, envelope* e) noexcept {
     return undeliverable(to, e, error(errc::unreachable, "no transport: " + to.to_string()));
   }
   process_base* woken = nullptr;
-  const bool delivered = table_.with(to.slot(), to.id(), [&](process_base* p) {
-    if (!p) return false;
+  const offer_result r = table_.with(to.slot(), to.id(), [&](process_base* p) {
+    if (!p) return offer_result::gone;
     if (tracer_) tracer_->delivering(to, *e);
-    return push_locked(*p, e, woken);
+    return admit_locked(*p, e, woken, false);
   });
   // p was blocked in a receive, so it cannot run (nor end) until this schedule: it is safe to use here.
   if (woken) sched_.schedule(*woken);
-  if (!delivered) undeliverable(to, e, errc::dead_process);
+  if (r == offer_result::gone) undeliverable(to, e, errc::dead_process);
+  if (r == offer_result::full) undeliverable(to, e, error(errc::queue_full, "the mailbox of " + to.to_string() + " is full"));
 }
 
 bool node_core::push_locked(process_base& p, envelope* e, process_base*& woken) noexcept {

@@ -36,6 +36,14 @@ bool receive_wait::poll() {
             return true;
           }
           break;
+        case envelope_kind::room:
+          box.unlink(cursor_, e);
+          destroy(e);
+          if (wants_room_) {
+            room_granted_ = true;
+            return true;
+          }
+          break;
         case envelope_kind::reply:
         case envelope_kind::failure:
           box.unlink(cursor_, e);
@@ -57,6 +65,7 @@ bool receive_wait::poll() {
           if (accepted) {
             box.unlink(cursor_, e);
             found_ = e;
+            if (e->counted) proc_->node.took_message(*proc_);
             return true;
           }
           cursor_ = e;

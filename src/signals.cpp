@@ -186,6 +186,7 @@ void node_core::fire_watches(process_base& p, const exit_reason& why) noexcept {
   if (!p.watch) return;
   watch_list& w = *p.watch;
   const pid self = p.self;
+  for (const pid& waiter : w.room_waiters) send_room(waiter);  // their next try finds it gone
   // Monitors it held: nobody will read their down messages.
   for (const watch_entry& m : w.watching) {
     if (m.other.is_null()) {

@@ -118,6 +118,54 @@ class context {
     p_->node.route(to, e);
   }
 
+  // ---- back-pressure: bounded mailboxes (docs/faults.md, "Back-pressure") ----
+
+  /// Limits this process's mailbox to `max` plain messages and requests (0: no limit, the default);
+  /// replies, timeouts and the node's own messages (down, exit_message, node_up/node_down) are never
+  /// refused. Set it once, at the start of the body. When the mailbox is full, a sender chooses:
+  /// send() drops the message and reports it (errc::queue_full to the error hook; a request fails with
+  /// errc::queue_full), try_send() fails with errc::queue_full, send_when_room() waits. Messages from
+  /// other nodes are treated as send() does (their requests fail back to the requester).
+  void limit_mailbox(std::uint32_t max) const { p_->node.limit_mailbox(*p_, max); }
+  /// The number of messages in this process's mailbox now (all kinds queued).
+  std::size_t mailbox_length() const noexcept {
+    p_->box.fetch(p_->node.concurrent());
+    std::size_t n = 0;
+    for (const detail::envelope* e = p_->box.front(); e; e = e->next) ++n;
+    return n;
+  }
+  /// send() that fails instead of dropping: errc::queue_full when the local target's mailbox is full,
+  /// errc::dead_process when it is gone. A target on another node: as send() (the other node reports).
+  template <class T>
+  result<void> try_send(const coactor::pid& to, T&& msg) const {
+    detail::envelope* e = detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg));
+    e->from = p_->self;
+    if (!p_->node.is_local(to)) {
+      p_->node.route(to, e);
+      return {};
+    }
+    switch (p_->node.offer(to, e)) {
+      case detail::node_core::offer_result::delivered:
+        return {};
+      case detail::node_core::offer_result::full:
+        detail::destroy(e);
+        return error(errc::queue_full, "the mailbox of " + to.to_string() + " is full");
+      case detail::node_core::offer_result::gone:
+        break;
+    }
+    detail::destroy(e);
+    return error(errc::dead_process, to.to_string());
+  }
+  /// co_await → result<void>: send() that waits while the local target's mailbox is full (senders are
+  /// served in the order they started waiting); errc::queue_full if it is still full after `timeout`,
+  /// errc::dead_process if the target ends meanwhile. A target on another node: as send().
+  template <class T>
+  detail::send_awaiter send_when_room(const coactor::pid& to, T&& msg, duration timeout) const
+    requires(!detail::braced_temporary_at_risk<T>)
+  {
+    return {*p_, to, detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)), timeout};
+  }
+
   /// Passes `m` on to `to` as it is: its sender, and for a request the request itself, are kept, so a
   /// reply goes straight back to the original sender. A message from another node is passed on without
   /// being decoded and encoded again when its type is unknown here.
@@ -284,6 +332,13 @@ class context {
     requires detail::braced_temporary_at_risk<T>
   {
     return send_request<R>(std::move(to), std::forward<T>(msg), timeout);
+  }
+  template <class T>
+  [[deprecated(COACTOR_GCC12_TEMPORARY_WARNING)]] detail::send_awaiter send_when_room(const coactor::pid& to, T&& msg,
+                                                                                 duration timeout) const
+    requires detail::braced_temporary_at_risk<T>
+  {
+    return {*p_, to, detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg)), timeout};
   }
   template <class Pred>
   [[deprecated(COACTOR_GCC12_TEMPORARY_WARNING)]] auto receive_if(Pred&& pred) const

@@ -205,6 +205,68 @@ class typed_request_awaiter : public request_awaiter {
   }
 };
 
+/// co_await → result<void>: delivers a message to a local process, waiting while its mailbox is full
+/// (context::send_when_room). A target on another node gets it as send() would.
+class send_awaiter : private receive_wait {
+ public:
+  send_awaiter(process_base& p, const pid& to, envelope* e, duration timeout) noexcept
+      : receive_wait(p, &accept_none), to_(to), message_(e), timeout_(timeout) {
+    wait_for_room();
+  }
+  ~send_awaiter() {
+    if (queued_) process().node.cancel_room_wait(to_, process().self);  // timed out, or the process ended
+    destroy(message_);
+  }
+  bool await_ready() {
+    process_base& p = process();
+    message_->from = p.self;
+    if (!p.node.is_local(to_)) {
+      p.node.route(to_, std::exchange(message_, nullptr));
+      return true;
+    }
+    switch (p.node.offer(to_, message_, &p.self)) {
+      case node_core::offer_result::delivered:
+        message_ = nullptr;
+        return true;
+      case node_core::offer_result::gone:
+        failure_ = errc::dead_process;
+        return true;
+      case node_core::offer_result::full:
+        queued_ = true;
+        if (timeout_ > duration::zero()) return false;
+        failure_ = errc::queue_full;
+        return true;
+    }
+    return true;
+  }
+  bool await_suspend(std::coroutine_handle<> h) {
+    arm_timeout(timeout_, timer_);
+    return suspend_in(*this, h);
+  }
+  result<void> await_resume() {
+    process_base& p = process();
+    if (room_granted()) {
+      queued_ = false;
+      if (p.node.offer(to_, message_, nullptr, true) == node_core::offer_result::delivered) {
+        message_ = nullptr;
+        return {};
+      }
+      failure_ = errc::dead_process;
+    }
+    if (failure_ == errc::dead_process) return error(errc::dead_process, to_.to_string());
+    if (failure_ == errc{} && !timed_out()) return {};  // sent in await_ready
+    return error(errc::queue_full, "the mailbox of " + to_.to_string() + " is still full " + describe_timeout(timeout_));
+  }
+
+ private:
+  pid to_;
+  envelope* message_;
+  duration timeout_;
+  bool queued_ = false;  ///< in the target's room_waiters (or granted a place not yet used)
+  errc failure_{};
+  timer timer_;
+};
+
 /// co_await: suspends the process for a duration of its scheduler's clock. A receive that accepts no
 /// message, so that an exit signal ends a sleeping process at once.
 class sleep_awaiter : private receive_wait {

@@ -51,6 +51,7 @@ enum class envelope_kind : std::uint8_t {
   failure,  ///< the request with this `tag` failed; the payload is a coactor::error
   timeout,  ///< a receive timeout tick; `tag` is the receive's epoch; no payload
   wake,     ///< an exit signal is pending (process_base::pending_exit); no payload
+  room,     ///< the full mailbox this process waits on has room for it now (send_when_room); no payload
 };
 
 struct envelope {
@@ -65,6 +66,8 @@ struct envelope {
   /// its request's, so that it goes back in the codec the requester used (docs/protocol.md). Fits in
   /// the header's padding: the envelope does not grow.
   std::uint8_t wire_codec = 0;
+  /// Counted in its receiver's process_base::queued (it was admitted under a mailbox limit).
+  bool counted = false;
 
   static constexpr std::size_t payload_offset(std::size_t align) noexcept {
     return (sizeof(envelope) + align - 1) & ~(align - 1);

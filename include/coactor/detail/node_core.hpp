@@ -81,6 +81,21 @@ class node_core {
   /// empty or this node's own address). Takes ownership of `e`. Thread-safe.
   void route(const process_name& target, envelope* e) noexcept;
 
+  // ---- bounded mailboxes (context::limit_mailbox, try_send, send_when_room) ----
+
+  enum class offer_result { delivered, full, gone };
+  /// Delivers `e` to the local process `to` unless its mailbox is full or it is gone; takes `e` only
+  /// when delivered. With `waiter`, a full mailbox queues the waiter for room (a `room` envelope, with a
+  /// place kept for it: then offer again with `granted`).
+  offer_result offer(const pid& to, envelope* e, const pid* waiter = nullptr, bool granted = false) noexcept;
+  /// The waiter gives up waiting for room in `to` (timeout, or it ends): out of the queue, or the place
+  /// it was granted goes to the next waiter.
+  void cancel_room_wait(const pid& to, const pid& waiter) noexcept;
+  /// The process took a counted message from its queue: a place is free.
+  void took_message(process_base& p) noexcept;
+  /// Sets the process's limit (0: none).
+  void limit_mailbox(process_base& p, std::uint32_t limit) noexcept;
+
   /// route(), from a thread that may not be one of the scheduler's: on a single-threaded scheduler the
   /// delivery is handed to the scheduler's thread (in order, per calling thread).
   void route_from_outside(const pid& to, envelope* e);
@@ -176,6 +191,13 @@ class node_core {
   /// Pushes `e` to `p`'s mailbox under its stripe (inside process_table::with); true if taken. `woken`
   /// is set when the caller must schedule `p` (after leaving the stripe).
   bool push_locked(process_base& p, envelope* e, process_base*& woken) noexcept;
+  /// push_locked() for a plain message or request, which a limited mailbox counts: `full` when there
+  /// is no place (and none `granted`).
+  offer_result admit_locked(process_base& p, envelope* e, process_base*& woken, bool granted) noexcept;
+  /// Gives the next waiter for room in `p` a place (under p's stripe); returns it (null if none).
+  static pid grant_room_locked(process_base& p) noexcept;
+  /// Tells `waiter` it has a place.
+  void send_room(const pid& waiter) noexcept;
   /// The monitors and links that local processes hold on processes of other nodes, by node incarnation:
   /// what fires with noconnection when that node goes down.
   struct remote_watch {

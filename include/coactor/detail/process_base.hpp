@@ -63,6 +63,9 @@ class receive_wait {
   bool timed_out() const noexcept { return timed_out_; }
   /// The receive ended because an exit signal is pending: the process must end, not resume.
   bool exiting() const noexcept { return exiting_; }
+  /// For send_when_room: a `room` envelope completes this wait (room_granted()); others drop them.
+  void wait_for_room() noexcept { wants_room_ = true; }
+  bool room_granted() const noexcept { return room_granted_; }
   void rethrow_if_failed() const {
     if (failure_) std::rethrow_exception(failure_);
   }
@@ -78,6 +81,8 @@ class receive_wait {
   std::uint64_t epoch_ = 0;     ///< the epoch of this receive's timeout, 0 if none
   bool timed_out_ = false;
   bool exiting_ = false;
+  bool wants_room_ = false;
+  bool room_granted_ = false;
   std::exception_ptr failure_;  ///< what the matcher threw
   timer* timer_ = nullptr;      ///< armed while epoch_ is set
 };
@@ -126,6 +131,12 @@ class process_base {
   /// The reason of an exit signal that ends this process at its next step; set once (by CAS).
   std::atomic<exit_reason*> pending_exit{nullptr};
   std::unique_ptr<watch_list> watch;     ///< monitors and links, if any (guarded by the process table)
+  /// At most this many plain messages and requests queued (0: no limit); see context::limit_mailbox.
+  /// Set by the process under its stripe; read by senders under it.
+  std::uint32_t mailbox_limit = 0;
+  /// Plain messages and requests queued (counted only while limited), places granted to waiters included.
+  std::atomic<std::uint32_t> queued{0};
+  std::atomic<bool> has_room_waiters{false};
 };
 
 /// A process whose body is the callable F, kept alive as long as the process (a lambda's captures live

@@ -52,6 +52,7 @@ struct watch_list {
   std::vector<watch_entry> watchers;  ///< processes monitoring this one (other = the watcher)
   std::vector<watch_entry> watching;  ///< monitors this process holds (other = the target)
   std::vector<pid> links;
+  std::vector<pid> room_waiters;  ///< processes waiting for room in this one's full mailbox, in order
 
   static bool erase(std::vector<watch_entry>& v, std::uint64_t ref) noexcept {
     for (auto& w : v)
