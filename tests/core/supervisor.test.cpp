@@ -83,146 +83,127 @@ using namespace supervisor_test;
 // driver that has received the down message of a child and then asks the supervisor `which_children`
 // is answered after the supervisor has dealt with that end.
 
-TEST_CASE("supervisor: one_for_one restarts only the child that ended, with a new pid", "[supervisor]") {
+namespace supervisor_test {
+
+/// What a supervisor looked like before and after an event, and the down messages the event caused.
+struct event_outcome {
+  std::vector<child_info> before, after;
+  std::vector<down> downs;
+};
+
+/// On a one-thread node, runs a supervisor over `specs` and a driver that asks it for its children
+/// (`before`), clears the journal, calls `act(self, before)` (which ends some children and monitors
+/// those it wants to see end; it returns how many down messages to wait for), waits for them, asks
+/// again (`after`), and then stops the supervisor with shutdown_reason().
+template <class Act>
+event_outcome around(supervisor_options options, std::vector<child_spec> specs, journal* j, Act act) {
   node n({.threads = 1});
   n.on_error({});
-  journal j;
-  pid sup = n.spawn(supervise, supervisor_options{}, three_workers(j));
-  std::vector<child_info> before, after;
+  event_outcome out;
+  pid sup = n.spawn(supervise, options, std::move(specs));
   n.spawn([&](context self) -> process {
     auto kids = co_await self.request<std::vector<child_info>>(sup, which_children{}, 1s);
     REQUIRE(kids);
-    before = *kids;
-    j.lines.clear();
-    self.monitor(pid_of(before, "b"));
-    self.send(pid_of(before, "b"), crash{});
-    auto gone = co_await self.receive<down>(1s);
-    REQUIRE(gone);
+    out.before = *kids;
+    if (j) j->lines.clear();
+    const int downs = act(self, out.before);
+    for (int i = 0; i < downs; ++i) {
+      auto d = co_await self.receive<down>(1s);
+      REQUIRE(d);
+      out.downs.push_back(**d);
+    }
     auto again = co_await self.request<std::vector<child_info>>(sup, which_children{}, 1s);
     REQUIRE(again);
-    after = *again;
+    out.after = *again;
     self.exit(sup, shutdown_reason());
   });
   REQUIRE(coactor_test::run_within(n));
-  REQUIRE(before.size() == 3);
-  REQUIRE(after.size() == 3);
-  CHECK(after[0].id == "a");
-  CHECK(after[1].id == "b");
-  CHECK(after[2].id == "c");
-  CHECK(after[0].process == before[0].process);
-  CHECK(after[2].process == before[2].process);
-  CHECK_FALSE(after[1].process.is_null());
-  CHECK(after[1].process != before[1].process);
+  REQUIRE(n.stats().processes == 0);
+  return out;
+}
+
+/// The act of most tests: crash one child, wait for the ends of those named in `watch`.
+auto crash_one(std::string victim, std::vector<std::string> watch) {
+  return [victim, watch](context self, const std::vector<child_info>& children) {
+    for (const std::string& id : watch) self.monitor(pid_of(children, id));
+    self.send(pid_of(children, victim), crash{});
+    return static_cast<int>(watch.size());
+  };
+}
+
+}  // namespace supervisor_test
+
+TEST_CASE("supervisor: one_for_one restarts only the child that ended, with a new pid", "[supervisor]") {
+  journal j;
+  const event_outcome o = around(supervisor_options{}, three_workers(j), &j, crash_one("b", {"b"}));
+  REQUIRE(o.before.size() == 3);
+  REQUIRE(o.after.size() == 3);
+  CHECK(o.after[0].id == "a");
+  CHECK(o.after[1].id == "b");
+  CHECK(o.after[2].id == "c");
+  CHECK(o.after[0].process == o.before[0].process);
+  CHECK(o.after[2].process == o.before[2].process);
+  CHECK_FALSE(o.after[1].process.is_null());
+  CHECK(o.after[1].process != o.before[1].process);
   // b's crash, its restart, then the shutdown: the last started first.
   CHECK(j.lines == std::vector<std::string>{"end b", "start b", "end c", "end b", "end a"});
 }
 
 TEST_CASE("supervisor: one_for_all stops the others the last first, then starts all in order", "[supervisor]") {
-  node n({.threads = 1});
-  n.on_error({});
   journal j;
-  pid sup = n.spawn(supervise, supervisor_options{.strategy = restart_strategy::one_for_all}, three_workers(j));
-  std::vector<child_info> before, after;
-  std::vector<down> downs;
-  n.spawn([&](context self) -> process {
-    auto kids = co_await self.request<std::vector<child_info>>(sup, which_children{}, 1s);
-    REQUIRE(kids);
-    before = *kids;
-    j.lines.clear();
-    for (const child_info& c : before) self.monitor(c.process);
-    self.send(pid_of(before, "b"), crash{});
-    for (int i = 0; i < 3; ++i) {
-      auto d = co_await self.receive<down>(1s);
-      REQUIRE(d);
-      downs.push_back(**d);
-    }
-    auto again = co_await self.request<std::vector<child_info>>(sup, which_children{}, 1s);
-    REQUIRE(again);
-    after = *again;
-    self.exit(sup, shutdown_reason());
-  });
-  REQUIRE(coactor_test::run_within(n));
+  const event_outcome o = around(supervisor_options{.strategy = restart_strategy::one_for_all}, three_workers(j),
+                                 &j, crash_one("b", {"a", "b", "c"}));
   CHECK(j.lines == std::vector<std::string>{"end b", "end c", "end a", "start a", "start b", "start c",
                                             "end c", "end b", "end a"});
-  REQUIRE(downs.size() == 3);
-  CHECK(downs[0].reason.kind == exit_kind::exception);
-  CHECK(downs[1].reason == shutdown_reason());  // c, then a: stopped with the exit signal
-  CHECK(downs[1].process == before[2].process);
-  CHECK(downs[2].process == before[0].process);
-  REQUIRE(after.size() == 3);
+  REQUIRE(o.downs.size() == 3);
+  CHECK(o.downs[0].reason.kind == exit_kind::exception);
+  CHECK(o.downs[1].reason == shutdown_reason());  // c, then a: stopped with the exit signal
+  CHECK(o.downs[1].process == o.before[2].process);
+  CHECK(o.downs[2].process == o.before[0].process);
+  REQUIRE(o.after.size() == 3);
   for (std::size_t i = 0; i < 3; ++i) {
-    CHECK(after[i].id == before[i].id);
-    CHECK(after[i].process != before[i].process);
-    CHECK_FALSE(after[i].process.is_null());
+    CHECK(o.after[i].id == o.before[i].id);
+    CHECK(o.after[i].process != o.before[i].process);
+    CHECK_FALSE(o.after[i].process.is_null());
   }
 }
 
 TEST_CASE("supervisor: rest_for_one restarts the child that ended and those started after it", "[supervisor]") {
-  node n({.threads = 1});
-  n.on_error({});
   journal j;
-  pid sup = n.spawn(supervise, supervisor_options{.strategy = restart_strategy::rest_for_one}, three_workers(j));
-  std::vector<child_info> before, after;
-  n.spawn([&](context self) -> process {
-    auto kids = co_await self.request<std::vector<child_info>>(sup, which_children{}, 1s);
-    REQUIRE(kids);
-    before = *kids;
-    j.lines.clear();
-    self.monitor(pid_of(before, "c"));
-    self.send(pid_of(before, "b"), crash{});
-    auto stopped = co_await self.receive<down>(1s);  // c, stopped for b's restart
-    REQUIRE(stopped);
-    auto again = co_await self.request<std::vector<child_info>>(sup, which_children{}, 1s);
-    REQUIRE(again);
-    after = *again;
-    self.exit(sup, shutdown_reason());
-  });
-  REQUIRE(coactor_test::run_within(n));
+  // c is stopped for b's restart: once it has ended, b and c have been started again.
+  const event_outcome o = around(supervisor_options{.strategy = restart_strategy::rest_for_one}, three_workers(j),
+                                 &j, crash_one("b", {"c"}));
   CHECK(j.lines == std::vector<std::string>{"end b", "end c", "start b", "start c", "end c", "end b", "end a"});
-  REQUIRE(after.size() == 3);
-  CHECK(after[0].process == before[0].process);
-  CHECK(after[1].process != before[1].process);
-  CHECK(after[2].process != before[2].process);
+  REQUIRE(o.after.size() == 3);
+  CHECK(o.after[0].process == o.before[0].process);
+  CHECK(o.after[1].process != o.before[1].process);
+  CHECK(o.after[2].process != o.before[2].process);
 }
 
 TEST_CASE("supervisor: permanent children are restarted after a normal end, transient only after an abnormal one, "
           "temporary never",
           "[supervisor]") {
-  node n({.threads = 1});
-  n.on_error({});
   std::vector<child_spec> specs{worker_spec("p", nullptr), worker_spec("t1", nullptr, restart_type::transient),
                                 worker_spec("t2", nullptr, restart_type::transient),
                                 worker_spec("tmp", nullptr, restart_type::temporary)};
-  pid sup = n.spawn(supervise, supervisor_options{}, std::move(specs));
-  std::vector<child_info> before, after;
-  n.spawn([&](context self) -> process {
-    auto kids = co_await self.request<std::vector<child_info>>(sup, which_children{}, 1s);
-    REQUIRE(kids);
-    before = *kids;
-    for (const child_info& c : before) self.monitor(c.process);
-    self.send(pid_of(before, "p"), quit{});
-    self.send(pid_of(before, "t1"), quit{});
-    self.send(pid_of(before, "t2"), crash{});
-    self.send(pid_of(before, "tmp"), crash{});
-    for (int i = 0; i < 4; ++i) {
-      auto gone = co_await self.receive<down>(1s);
-      REQUIRE(gone);
-    }
-    auto again = co_await self.request<std::vector<child_info>>(sup, which_children{}, 1s);
-    REQUIRE(again);
-    after = *again;
-    self.exit(sup, shutdown_reason());
-  });
-  REQUIRE(coactor_test::run_within(n));
-  REQUIRE(before.size() == 4);
-  REQUIRE(after.size() == 3);  // tmp is forgotten
-  CHECK_FALSE(has(after, "tmp"));
-  CHECK(pid_of(after, "p") != pid_of(before, "p"));
-  CHECK_FALSE(pid_of(after, "p").is_null());
-  CHECK(pid_of(after, "t1").is_null());  // ended normally: kept, not running
-  CHECK(pid_of(after, "t2") != pid_of(before, "t2"));
-  CHECK_FALSE(pid_of(after, "t2").is_null());
-  CHECK(after[1].restart == restart_type::transient);
+  const event_outcome o =
+      around(supervisor_options{}, std::move(specs), nullptr, [](context self, const std::vector<child_info>& before) {
+        for (const child_info& c : before) self.monitor(c.process);
+        self.send(pid_of(before, "p"), quit{});
+        self.send(pid_of(before, "t1"), quit{});
+        self.send(pid_of(before, "t2"), crash{});
+        self.send(pid_of(before, "tmp"), crash{});
+        return 4;
+      });
+  REQUIRE(o.before.size() == 4);
+  REQUIRE(o.after.size() == 3);  // tmp is forgotten
+  CHECK_FALSE(has(o.after, "tmp"));
+  CHECK(pid_of(o.after, "p") != pid_of(o.before, "p"));
+  CHECK_FALSE(pid_of(o.after, "p").is_null());
+  CHECK(pid_of(o.after, "t1").is_null());  // ended normally: kept, not running
+  CHECK(pid_of(o.after, "t2") != pid_of(o.before, "t2"));
+  CHECK_FALSE(pid_of(o.after, "t2").is_null());
+  CHECK(o.after[1].restart == restart_type::transient);
 }
 
 TEST_CASE("supervisor: past the restart intensity it stops its children and ends with an abnormal reason",
