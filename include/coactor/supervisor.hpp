@@ -21,8 +21,9 @@
 //   A transient child that ended normally stays in the list, not running.
 // - A restart follows the strategy: `one_for_one` starts that child again; `rest_for_one` stops the
 //   children started after it (the last first) and starts it and them again, in order; `one_for_all`
-//   stops all the others (the last first) and starts them all again, in order. A temporary child that is
-//   stopped for a sibling's restart is not started again.
+//   stops all the others (the last first) and starts them all again, in order. The children started
+//   again are all those of the group but the temporary ones (a transient child that had ended normally
+//   is started too, as in Erlang); a temporary child stopped for a sibling's restart is forgotten.
 // - Restart intensity: each restart (one per child ending that calls for one, however many children it
 //   restarts) is counted at the scheduler's time (context::now(), virtual under the simulator). When
 //   more than `max_restarts` happened within `within` (the last `within`, bounds included), the
@@ -34,7 +35,7 @@
 //   kills it at once. Either way it waits until the child has ended, so its name is free again before a
 //   restart registers it to the new pid.
 // - An exit signal with an abnormal reason from a process that is not one of its children (the process
-//   that spawned it linked, a linked parent supervisor stopping it, context::exit) makes the supervisor
+//   that started it with spawn_linked and ended, a parent supervisor stopping it, context::exit) makes the supervisor
 //   stop all its children and end with that reason: it behaves as a process that does not trap exits,
 //   but takes its children down in order first. A normal exit signal is ignored. context::kill ends it
 //   at once; its children then end through their links (reason `killed`; a child supervisor stops its
