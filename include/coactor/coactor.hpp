@@ -16,5 +16,6 @@
 #include <coactor/process_name.hpp>
 #include <coactor/result.hpp>
 #include <coactor/scheduler.hpp>
+#include <coactor/supervisor.hpp>
 #include <coactor/thread_pool.hpp>
 #include <coactor/time.hpp>
