@@ -63,7 +63,11 @@ enum class frame_kind : std::uint8_t {
   failure = 5,  ///< the request `tag` failed (payload: errc + detail)
   ack = 6,      ///< per-message connections: the frame was taken (payload: errc 0 or the refusal)
   bye = 7,      ///< the sender closes the connection (payload: errc + reason)
+  heartbeat = 8,  ///< "still here": sent on an otherwise quiet connection whose peer's hello asked for them
+                  ///< (handshake.hpp, extension "heartbeat"); empty body; the transport consumes it
 };
+/// The highest kind this build knows: a frame of a kind above it (or 0) is refused as unknown.
+inline constexpr frame_kind last_frame_kind = frame_kind::heartbeat;
 
 inline constexpr std::uint16_t flag_to_name = 1;
 
@@ -82,7 +86,8 @@ struct frame_view {
   std::string_view from_address;  ///< the sender's node address as sent (empty: the peer itself)
   std::uint64_t tag = 0;
   std::string_view type;     ///< the payload's type name (message, request, reply)
-  std::string_view payload;  ///< the encoded message; for failure/ack/bye: errc and detail (see read_status)
+  std::string_view payload;  ///< the encoded message; for failure/ack/bye: errc and detail (see read_status); for a
+                             ///< heartbeat: its body (empty; a receiver ignores whatever is there)
 };
 
 /// The 8 bytes every connection starts with: magic, u16 highest version, u16 lowest version (written as
