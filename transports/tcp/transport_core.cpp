@@ -185,7 +185,10 @@ void transport_core::opened(connection& conn, const wire::hello& hello, bool acc
   // The policy first: a hello from a new incarnation at a known address moves the peer's connection to
   // it before the old incarnation is reported down (and what the policy held for it given back).
   if (!acks && (!accepted || policy_->sends_on_accepted())) policy_->opened(conn, hello, accepted);
-  peer_seen(hello.node);  // before any frame of this connection is delivered
+  peer_seen(hello.node, [&] {  // before any frame of this connection is delivered
+    std::lock_guard lock(mutex_);
+    return connections_.count(&conn) != 0;
+  });
 }
 
 void transport_core::dispatch(connection& conn, std::string_view frames, bool acked) {
@@ -264,8 +267,9 @@ transport_core::baton::~baton() {
   core_.baton_free_.notify_one();
 }
 
-void transport_core::peer_seen(const node_identity& peer) {
+void transport_core::peer_seen(const node_identity& peer, const std::function<bool()>& in_use) {
   baton held(*this);
+  if (in_use && !in_use()) return;
   std::optional<node_identity> replaced;  // the incarnation that was up at its address
   {
     std::lock_guard lock(mutex_);

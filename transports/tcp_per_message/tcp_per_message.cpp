@@ -167,7 +167,10 @@ class per_message_policy final : public tcp::connection_policy {
         std::lock_guard lock(mutex_);
         xx->incarnation = hello.node.incarnation;
       }
-      core_.peer_seen(hello.node);
+      core_.peer_seen(hello.node, [this, xx] {  // not if it was given up meanwhile (its peer reported down)
+        std::lock_guard lock(mutex_);
+        return !xx->done;
+      });
     };
     h.frames = [w, this, wx](tcp::connection&, std::string_view frames) {
       auto core = w.lock();

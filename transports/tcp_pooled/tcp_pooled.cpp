@@ -222,11 +222,28 @@ class pooled_policy final : public tcp::connection_policy {
       stop_reconnecting(*p);
       forget_if_unused(p, true);
     }
-    // Frames given to its connections came before those still waiting.
-    tcp::frame_queue held;
-    for (auto& conn : open) held.append(conn->abort());
-    held.append(std::move(waiting));
+    // Frames given to its connections came before those still waiting. Those for its processes go back;
+    // those for a registered name are for its address, whoever is there now (a restart): dialled again.
+    tcp::frame_queue all, held, named;
+    for (auto& conn : open) all.append(conn->abort());
+    all.append(std::move(waiting));
     for (auto& conn : opening) conn->close(error(errc::node_down, node.address + " is down"));
+    all.for_each([&](std::string_view f) {
+      (wire::target_incarnation(f) == 0 && !node.address.empty() ? named : held).append(f);
+    });
+    if (!named.empty()) {
+      std::lock_guard lock(mutex_);
+      if (stopped_) {
+        held.append(std::move(named));
+      } else {
+        std::shared_ptr<peer> there = find_peer(peer_ref{0, node.address});
+        there->waiting.append(std::move(named));
+        if (there->sending && there->sending->open)
+          give_waiting(*there->sending);
+        else if (!there->sending && !there->reconnecting)
+          connect(there);
+      }
+    }
     return held;
   }
 

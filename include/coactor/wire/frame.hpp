@@ -71,6 +71,21 @@ inline constexpr frame_kind last_frame_kind = frame_kind::heartbeat;
 
 inline constexpr std::uint16_t flag_to_name = 1;
 
+/// The incarnation of the node a data frame (message, request, reply, failure; complete, as frame_size()
+/// delimits it) is for: its target pid's, read from its header without parsing the rest. 0 for a frame
+/// to a registered name, of another kind, or too short to say.
+inline std::uint64_t target_incarnation(std::string_view frame) noexcept {
+  constexpr std::size_t header = length_bytes + 4;
+  if (frame.size() < header + 8) return 0;
+  const auto kind = static_cast<std::uint8_t>(frame[length_bytes]);
+  if (kind < static_cast<std::uint8_t>(frame_kind::message) || kind > static_cast<std::uint8_t>(frame_kind::failure)) return 0;
+  if (static_cast<unsigned char>(frame[length_bytes + 2]) & flag_to_name) return 0;
+  std::uint64_t incarnation = 0;
+  for (std::size_t i = 0; i < 8; ++i)
+    incarnation |= std::uint64_t{static_cast<unsigned char>(frame[header + i])} << (8 * i);
+  return incarnation;
+}
+
 struct frame_limits {
   std::size_t max_frame_bytes = (std::size_t{64} << 20) + 4096;  ///< a 64 MiB message plus its header
 };

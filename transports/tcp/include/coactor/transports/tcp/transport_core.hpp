@@ -43,6 +43,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -94,9 +95,11 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   void give_up(const frame_queue& frames, const error& why);
   void report(const error& what);
 
-  /// A handshake with `peer` completed (on a connection of the policy's own: the core sees the others).
-  /// Call without a lock of the policy's held, as for the three below.
-  void peer_seen(const node_identity& peer);
+  /// A handshake with `peer` completed (on a connection of the policy's own: the core sees the others),
+  /// on a connection that is still in use if `in_use()` says so (asked once no other peer event is being
+  /// told: a connection closed by a peer_down meanwhile does not bring its peer up again). Call without a
+  /// lock of the policy's held, as for the three below.
+  void peer_seen(const node_identity& peer, const std::function<bool()>& in_use = {});
   /// The incarnation is gone, for `why` (see above); nothing if it is not up.
   void peer_lost(std::uint64_t incarnation, const error& why);
   /// The incarnation up at `address` is gone; nothing if none is.
