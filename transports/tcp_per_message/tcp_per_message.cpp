@@ -205,6 +205,10 @@ class per_message_policy final : public tcp::connection_policy {
 
   /// What came back: the ack (status 0, or the peer's refusal) or a bye.
   void on_answer(const std::shared_ptr<exchange>& x, std::string_view frames) {
+    // Heartbeats are no answer (none are asked of the peer here, but they mean nothing more anywhere).
+    while (!frames.empty() && tcp::frame_queue::kind_of(frames) == wire::frame_kind::heartbeat)
+      frames.remove_prefix(tcp::frame_queue::size_of(frames));
+    if (frames.empty()) return;
     const std::string_view f = frames.substr(0, tcp::frame_queue::size_of(frames));
     const wire::frame_kind kind = tcp::frame_queue::kind_of(f);
     if (kind != wire::frame_kind::ack && kind != wire::frame_kind::bye)
