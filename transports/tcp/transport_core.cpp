@@ -154,7 +154,8 @@ connection::handlers transport_core::handlers_for(bool accepted) {
   };
   h.idle = [](connection& conn) { conn.send_bye_and_finish(error(errc::timeout, "idle")); };
   h.silent = [w](connection& conn, const error& why) {
-    if (auto c = w.lock()) c->peer_lost(conn.peer().incarnation, why);
+    if (auto c = w.lock()) c->peer_lost(conn.peer().incarnation, why);  // closes its connections
+    conn.close(why);  // (this one in any case)
   };
   h.closed = [w, accepted](connection& conn, connection_end end) {
     if (auto c = w.lock()) c->closed(conn, std::move(end), accepted);

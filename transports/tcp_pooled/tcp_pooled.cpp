@@ -362,7 +362,7 @@ class pooled_policy final : public tcp::connection_policy {
   void connect_failed(const std::shared_ptr<channel>& ch, const error& why) {
     tcp::frame_queue lost;
     std::uint64_t gone = 0;
-    std::string who;
+    std::string who, address;
     {
       std::lock_guard lock(mutex_);
       std::shared_ptr<peer> p = std::exchange(ch->owner, nullptr);
@@ -376,11 +376,14 @@ class pooled_policy final : public tcp::connection_policy {
         lost = std::move(p->waiting);
         p->waiting.clear();
         p->waiting_retried = 0;
+        address = p->address;
         forget_if_unused(p);
       }
     }
     core_.give_up(lost, error(errc::unreachable, why.detail()));
     if (gone) core_.peer_lost(gone, out_of_time(who, why));
+    // A peer met only on connections it opened (a per-message node's) is found gone by a dial that fails.
+    if (!address.empty()) core_.peer_lost_at(address, error(errc::unreachable, why.detail()));
   }
 
   // ---- an incarnation without a connection (mutex held) ----
