@@ -16,21 +16,22 @@ using namespace std::chrono_literals;
 
 namespace sim_failures {
 
-process echo(context self) {
-  for (;;) {
-    message m = co_await self.receive();
-    self.reply(m, std::string("here"));
-  }
-}
-
-/// Node `name` asks "server" on `to` once, right away (and again at every restart).
+/// Node `name` serves "server" (answering every request with its own pid) and asks "server" on `to`
+/// once, right away (and again at every restart).
 void add_asker(sim::cluster& c, const std::string& name, const std::string& to) {
   c.add_node(name, [to](node& n) {
-    REQUIRE(n.register_name("server", n.spawn(echo)));
+    REQUIRE(n.register_name("server", n.spawn([](context self) -> process {
+      while (true) self.reply(co_await self.receive(), self.pid());
+    })));
     n.spawn([to](context self) -> process {
-      static_cast<void>(co_await self.request<std::string>(process_name{to, "server"}, std::string("hello"), 1s));
+      static_cast<void>(co_await self.request<pid>(process_name{to, "server"}, std::string("hello"), 1s));
     });
   });
+}
+
+/// Nodes "a" and "b", each asking the other, run until they have met (at 1 ms; idle from 2 ms).
+void add_pair(sim::cluster& c) {
+  add_pair(c);
 }
 
 /// Has `observer` been told something about `peer`: the peer events, as "up 2ms" / "down 3002ms (...)".
@@ -60,9 +61,7 @@ using namespace sim_failures;
 TEST_CASE("sim: peers are up at the first contact, and a crashed node is down at its peers peer_timeout later",
           "[sim][failure_detection]") {
   sim::cluster c(3);
-  add_asker(c, "a", "b");
-  add_asker(c, "b", "a");
-  c.run_for(100ms);
+  add_pair(c);
   // Each hears of the other when the other's request arrives (1 ms of latency), before it is delivered.
   CHECK(told(c, "a", "b") == std::vector<std::string>{"up 1ms"});
   CHECK(told(c, "b", "a") == std::vector<std::string>{"up 1ms"});
@@ -76,9 +75,7 @@ TEST_CASE("sim: a partition longer than peer_timeout reports each side down at t
           "heal up again",
           "[sim][failure_detection]") {
   sim::cluster c(4, {.link = {}, .peer_timeout = 500ms});
-  add_asker(c, "a", "b");
-  add_asker(c, "b", "a");
-  c.run_for(100ms);
+  add_pair(c);
   c.partition("a", "b");  // at 2 ms, shorter than the timeout: nothing is said
   c.run_for(400ms);
   c.heal("a", "b");  // at 402 ms
@@ -92,7 +89,7 @@ TEST_CASE("sim: a partition longer than peer_timeout reports each side down at t
   c.run_for(1s);
   CHECK(told(c, "a", "b").size() == 2);
   c["a"].spawn([](context self) -> process {
-    static_cast<void>(co_await self.request<std::string>(process_name{"b", "server"}, std::string("again"), 1s));
+    static_cast<void>(co_await self.request<pid>(process_name{"b", "server"}, std::string("again"), 1s));
   });
   c.run_for(1s);
   // The request reaches b: b hears from a, and a learns b is there (the way back works too).
@@ -102,9 +99,7 @@ TEST_CASE("sim: a partition longer than peer_timeout reports each side down at t
 
 TEST_CASE("sim: a one-way cut is noticed by the side that hears nothing", "[sim][failure_detection]") {
   sim::cluster c(5, {.link = {}, .peer_timeout = 1s});
-  add_asker(c, "a", "b");
-  add_asker(c, "b", "a");
-  c.run_for(100ms);
+  add_pair(c);
   c.partition_one_way("a", "b");  // at 2 ms: b hears nothing from a; a still hears b
   c.run_for(3s);
   CHECK(told(c, "b", "a") == std::vector<std::string>{"up 1ms", "down 1002ms"});
@@ -114,9 +109,7 @@ TEST_CASE("sim: a one-way cut is noticed by the side that hears nothing", "[sim]
 TEST_CASE("sim: a node restarted at its address is reported down, then its new incarnation up, at the next contact",
           "[sim][failure_detection]") {
   sim::cluster c(6);
-  add_asker(c, "a", "b");
-  add_asker(c, "b", "a");
-  c.run_for(100ms);
+  add_pair(c);
   c.restart("b");  // at 2 ms: its new incarnation asks a again, long before the old one's time is up
   c.run_for(10s);
   CHECK(told(c, "a", "b") == std::vector<std::string>{"up 1ms", "down 3ms", "up 3ms"});

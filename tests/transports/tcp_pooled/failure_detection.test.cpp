@@ -46,12 +46,15 @@ std::size_t heartbeats_in(std::string_view bytes) {
   return static_cast<std::size_t>(std::count(kinds.begin(), kinds.end(), wire::frame_kind::heartbeat));
 }
 
-/// A raw peer's greeting: incarnation `incarnation`, no address, pooled, heartbeats every `beat` (0: none).
-std::string greeting(std::uint64_t incarnation, std::chrono::milliseconds beat) {
+/// Starts `o` and connects `peer` to it by hand: greeted as incarnation `me`, without an address, pooled,
+/// with heartbeats every `beat` (0: none).
+void greet(observer& o, raw_socket& peer, std::uint64_t me, std::chrono::milliseconds beat) {
+  o.n.start();
+  REQUIRE(peer.connect(o.address));
   std::string out;
-  wire::write_greeting(out, node_identity{incarnation, "raw", "", codec::binary}, wire::connection_mode::pooled,
+  wire::write_greeting(out, node_identity{me, "raw", "", codec::binary}, wire::connection_mode::pooled,
                        wire::supported_versions, beat);
-  return out;
+  peer.write(out);
 }
 
 }  // namespace
@@ -68,11 +71,9 @@ TEST_CASE("tcp_pooled: options out of range are refused", "[tcp][tcp_pooled][fai
 TEST_CASE("tcp_pooled: heartbeats flow on a quiet connection, and a peer whose heartbeats stop is declared down",
           "[tcp][tcp_pooled][failure_detection]") {
   observer o(quick);
-  o.n.start();
   raw_socket peer;
-  REQUIRE(peer.connect(o.address));
   constexpr std::uint64_t me = 0x5eed'0000'0000'0077;
-  peer.write(greeting(me, 100ms));
+  greet(o, peer, me, 100ms);
   // For a second: the peer beats every 100 ms and says nothing else; the node, with nothing to say
   // either, beats too, and keeps the peer up.
   std::string heard;
@@ -108,11 +109,9 @@ TEST_CASE("tcp_pooled: heartbeats flow on a quiet connection, and a peer whose h
 TEST_CASE("tcp_pooled: a peer that announces no heartbeats is never declared down for its silence",
           "[tcp][tcp_pooled][failure_detection]") {
   observer o(quick);
-  o.n.start();
   raw_socket peer;
-  REQUIRE(peer.connect(o.address));
   constexpr std::uint64_t me = 0x5eed'0000'0000'0078;
-  peer.write(greeting(me, 0ms));  // as an older node, or the Python client, would
+  greet(o, peer, me, 0ms);  // no heartbeats, as an older node, or the Python client, would say
   std::string heard;
   const auto until = clock_type::now() + 1500ms;  // five times the node's peer_timeout
   int r = -1;
