@@ -31,7 +31,9 @@ void add_asker(sim::cluster& c, const std::string& name, const std::string& to) 
 
 /// Nodes "a" and "b", each asking the other, run until they have met (at 1 ms; idle from 2 ms).
 void add_pair(sim::cluster& c) {
-  add_pair(c);
+  add_asker(c, "a", "b");
+  add_asker(c, "b", "a");
+  c.run_for(100ms);
 }
 
 /// Has `observer` been told something about `peer`: the peer events, as "up 2ms" / "down 3002ms (...)".

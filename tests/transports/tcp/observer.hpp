@@ -5,6 +5,8 @@
 #include "../counting_transport.hpp"
 #include "tcp_support.hpp"
 
+#include <catch2/catch.hpp>
+
 namespace tcp_test {
 
 using transport_test::counting_transport;
@@ -23,15 +25,25 @@ struct observer {
   std::string address;
 };
 
-/// The observer asks the server at `address` for a pong until it answers: the two have met.
-inline void meet(observer& o, const std::string& address, std::atomic<bool>& answered) {
+/// Starts the observer, which asks the server at `address` for a pong until it answers: the two meet.
+/// Returns the incarnation the observer was told is up there.
+inline std::uint64_t meet(observer& o, const std::string& address) {
+  auto answered = std::make_shared<std::atomic<bool>>(false);
   const process_name there{address, "server"};
-  o.n->spawn([&answered, there](context self) -> process {
-    for (int i = 0; i < 20 && !answered.load(); ++i) {
+  o.n->spawn([answered, there](context self) -> process {
+    for (int i = 0; i < 20 && !answered->load(); ++i) {
       auto r = co_await self.request<std::string>(there, coactor::make<ping>(i, "hello", pid{}), 2s);
-      if (r) answered = true;
+      if (r) *answered = true;
     }
   });
+  o.n.start();
+  REQUIRE(wait_until([&] { return answered->load(); }, 10s * slowdown));
+  const auto met = o.counts->about();
+  INFO(o.counts->dump());
+  REQUIRE(met.size() == 1);
+  REQUIRE(met[0].up);
+  CHECK(met[0].peer.address == address);
+  return met[0].peer.incarnation;
 }
 
 }  // namespace tcp_test

@@ -14,18 +14,14 @@ TEST_CASE("tcp_per_message: a killed peer is declared down at the next send to i
           "[tcp][tcp_per_message][failure_detection][process]") {
   peer_process peer(COACTOR_TCP_TEST_PEER, "per_message");
   observer o(std::make_unique<tcp_per_message_transport>());
-  std::atomic<bool> answered{false}, go{false}, sent{false};
-  meet(o, peer.address(), answered);
+  std::atomic<bool> go{false}, sent{false};
   const process_name there{peer.address(), "server"};
   o.n->spawn([&, there](context self) -> process {
     while (!go.load()) co_await self.sleep(10ms);
     self.send(there, seq{1});
     sent = true;
   });
-  o.n.start();
-  REQUIRE(wait_until([&] { return answered.load(); }, 10s * slowdown));
-  REQUIRE(o.counts->about().size() == 1);
-  const std::uint64_t gone = o.counts->about().at(0).peer.incarnation;
+  const std::uint64_t gone = meet(o, peer.address());
   CHECK(o.counts->ups(gone) == 1);
 
   peer.kill();

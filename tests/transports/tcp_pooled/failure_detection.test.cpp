@@ -131,15 +131,7 @@ TEST_CASE("tcp_pooled: a peer process killed without a word is declared down wit
           "[tcp][tcp_pooled][failure_detection][process]") {
   peer_process peer(COACTOR_TCP_TEST_PEER, std::vector<std::string>{"pooled", "127.0.0.1:0", "100", "300"});
   observer o(quick);
-  std::atomic<bool> answered{false};
-  meet(o, peer.address(), answered);
-  o.n.start();
-  REQUIRE(wait_until([&] { return answered.load(); }, 10s * slowdown));
-  const auto met = o.counts->about();
-  REQUIRE(met.size() == 1);
-  REQUIRE(met[0].up);
-  CHECK(met[0].peer.address == peer.address());
-  const std::uint64_t gone = met[0].peer.incarnation;
+  const std::uint64_t gone = meet(o, peer.address());
 
   const auto killed = clock_type::now();
   peer.kill();  // its sockets closed by the kernel: no bye
@@ -158,11 +150,7 @@ TEST_CASE("tcp_pooled: a peer that stays connected and says nothing, its process
           "[tcp][tcp_pooled][failure_detection][process]") {
   peer_process peer(COACTOR_TCP_TEST_PEER, std::vector<std::string>{"pooled", "127.0.0.1:0", "100", "300"});
   observer o(quick);
-  std::atomic<bool> answered{false};
-  meet(o, peer.address(), answered);
-  o.n.start();
-  REQUIRE(wait_until([&] { return answered.load(); }, 10s * slowdown));
-  const std::uint64_t frozen = o.counts->about().at(0).peer.incarnation;
+  const std::uint64_t frozen = meet(o, peer.address());
 
   const auto paused = clock_type::now();
   peer.pause();  // SIGSTOP: the kernel keeps its connection open; its heartbeats stop
@@ -183,11 +171,7 @@ TEST_CASE("tcp_pooled: a peer restarted at its address is declared down as resta
   auto first = std::make_unique<peer_process>(COACTOR_TCP_TEST_PEER, std::vector<std::string>{"pooled"});
   const std::string address = first->address();
   observer o(tcp_pooled_options{});  // the defaults: 1 s heartbeats, 3 s to come back, time enough for a restart
-  std::atomic<bool> answered{false};
-  meet(o, address, answered);
-  o.n.start();
-  REQUIRE(wait_until([&] { return answered.load(); }, 10s * slowdown));
-  const std::uint64_t old = o.counts->about().at(0).peer.incarnation;
+  const std::uint64_t old = meet(o, address);
 
   first->kill();
   peer_process second(COACTOR_TCP_TEST_PEER, std::vector<std::string>{"pooled", address});
