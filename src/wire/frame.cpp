@@ -91,7 +91,7 @@ result<frame_view> parse_frame(std::string_view in, std::uint64_t local_incarnat
   frame_view f;
   std::uint64_t kind = 0, format = 0, flags = 0;
   if (!r.fixed(kind, 1, s) || !r.fixed(format, 1, s) || !r.fixed(flags, 2, s)) return s.to_error("frame");
-  if (kind < 1 || kind > static_cast<std::uint64_t>(frame_kind::bye))
+  if (kind < 1 || kind > static_cast<std::uint64_t>(last_frame_kind))
     return error(errc::protocol, "unknown frame kind " + std::to_string(kind));
   f.kind = static_cast<frame_kind>(kind);
   f.flags = static_cast<std::uint16_t>(flags);

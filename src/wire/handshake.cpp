@@ -1,6 +1,9 @@
 #include <coactor/codec/binary.hpp>
 #include <coactor/wire/handshake.hpp>
 
+#include <algorithm>
+#include <optional>
+
 namespace coactor::wire {
 namespace {
 
@@ -26,10 +29,24 @@ bool get_string(reader& r, detail::codec_state& s, std::string& out, std::size_t
 constexpr std::string_view mode_key = "mode";
 constexpr std::string_view per_message_mode = "per-message";
 constexpr std::string_view pooled_mode = "pooled";
+constexpr std::string_view heartbeat_key = "heartbeat";
+
+/// The milliseconds of a "heartbeat" value: decimal digits, 1 to max_heartbeat_interval.
+std::optional<std::chrono::milliseconds> heartbeat_of(std::string_view text) {
+  if (text.empty() || text.size() > 8) return std::nullopt;
+  std::int64_t ms = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    ms = ms * 10 + (c - '0');
+  }
+  if (ms < 1 || ms > max_heartbeat_interval.count()) return std::nullopt;
+  return std::chrono::milliseconds(ms);
+}
 
 }  // namespace
 
-void write_greeting(std::string& out, const node_identity& self, connection_mode mode, version_range versions) {
+void write_greeting(std::string& out, const node_identity& self, connection_mode mode, version_range versions,
+                    std::chrono::milliseconds heartbeat) {
   write_preamble(out, versions);
   const std::size_t start = begin_frame(out, frame_kind::hello, codec{}, 0);
   writer w(out);
@@ -38,12 +55,16 @@ void write_greeting(std::string& out, const node_identity& self, connection_mode
   put_string(w, self.address);
   w.byte(static_cast<std::uint8_t>(self.format));
   w.fixed(0, 4);  // capabilities
-  if (mode == connection_mode::per_message) {
-    w.varint(1);  // extensions
+  const bool per_message = mode == connection_mode::per_message;
+  const bool beats = heartbeat.count() > 0;
+  w.varint((per_message ? 1 : 0) + (beats ? 1 : 0));  // extensions
+  if (per_message) {
     put_string(w, mode_key);
     put_string(w, per_message_mode);
-  } else {
-    w.varint(0);
+  }
+  if (beats) {
+    put_string(w, heartbeat_key);
+    put_string(w, std::to_string(std::min(heartbeat, max_heartbeat_interval).count()));
   }
   end_frame(out, start);
 }
@@ -73,7 +94,12 @@ result<hello> parse_hello(std::string_view frame) {
     std::string key, value;
     if (!get_string(r, s, key, 255, "extension key") || !get_string(r, s, value, 64 * 1024, "extension value"))
       return error(errc::protocol, s.to_error("hello").detail());
-    if (key != mode_key) {
+    if (key == heartbeat_key) {
+      auto interval = heartbeat_of(value);
+      if (!interval) return error(errc::protocol, "hello: heartbeat interval '" + value + "' is not 1 to " +
+                                                      std::to_string(max_heartbeat_interval.count()) + " milliseconds");
+      h.heartbeat = *interval;
+    } else if (key != mode_key) {
       h.extensions.emplace_back(std::move(key), std::move(value));
     } else if (value == per_message_mode || value == pooled_mode) {
       h.mode = value == pooled_mode ? connection_mode::pooled : connection_mode::per_message;
@@ -83,6 +109,11 @@ result<hello> parse_hello(std::string_view frame) {
     }
   }
   return h;
+}
+
+std::string_view heartbeat_frame() noexcept {
+  static constexpr char bytes[] = {4, 0, 0, 0, static_cast<char>(frame_kind::heartbeat), 0, 0, 0};
+  return std::string_view(bytes, sizeof bytes);
 }
 
 void write_bye(std::string& out, const error& why) {

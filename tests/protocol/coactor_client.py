@@ -28,7 +28,7 @@ MAGIC = b"CoAc"
 VERSION = 1
 
 HELLO, MESSAGE, REQUEST, REPLY, FAILURE, ACK, BYE = 1, 2, 3, 4, 5, 6, 7
-KIND_NAMES = {1: "hello", 2: "message", 3: "request", 4: "reply", 5: "failure", 6: "ack", 7: "bye"}
+KIND_NAMES = {1: "hello", 2: "message", 3: "request", 4: "reply", 5: "failure", 6: "ack", 7: "bye", 8: "heartbeat"}
 BINARY, JSON = 1, 2
 FLAG_TO_NAME = 1
 

@@ -265,6 +265,15 @@ TEST_CASE("frame: every kind of frame round trips", "[wire][frame]") {
   CHECK(why->code == static_cast<int>(errc::protocol));
   CHECK(why->to_error() == errc::protocol);
   CHECK_THAT(why->detail, Catch::Contains("bad hello"));
+
+  // heartbeat: a header alone (kind 8); a body, should one come, is ignored
+  CHECK(heartbeat_frame() == bytes_of({4, 0, 0, 0, 8, 0, 0, 0}));
+  const frame_view h = parsed(std::string(heartbeat_frame()));
+  CHECK(h.kind == frame_kind::heartbeat);
+  CHECK(h.payload.empty());
+  const frame_view later = parsed(framed(bytes_of({8, 0, 0, 0, 0x2a})));
+  CHECK(later.kind == frame_kind::heartbeat);
+  CHECK(later.payload == bytes_of({0x2a}));
 }
 
 TEST_CASE("frame: the sender's address", "[wire][frame]") {
@@ -445,7 +454,7 @@ TEST_CASE("frame: malformed frames", "[wire][frame][hostile]") {
   const std::string target = le64(1) + le64(2) + bytes_of({0x00});
   const std::string no_sender = le64(0);
   fails(framed(bytes_of({0x00, 0x01, 0x00, 0x00})), errc::protocol, "unknown frame kind 0");
-  fails(framed(bytes_of({0x08, 0x01, 0x00, 0x00})), errc::protocol, "unknown frame kind 8");
+  fails(framed(bytes_of({0x09, 0x01, 0x00, 0x00})), errc::protocol, "unknown frame kind 9");
   fails(framed(bytes_of({0xff, 0x01, 0x00, 0x00})), errc::protocol, "unknown frame kind 255");
   for (unsigned kind : {2u, 3u, 4u}) {
     INFO("kind " << kind);
@@ -575,4 +584,38 @@ TEST_CASE("frame: the hello's connection mode, extension \"mode\"", "[wire][hand
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error() == errc::protocol);
   CHECK_THAT(unknown.error().detail(), Catch::Contains("unknown connection mode 'carrier-pigeon'"));
+}
+
+TEST_CASE("frame: the hello's heartbeat interval, extension \"heartbeat\"", "[wire][handshake]") {
+  const node_identity self = identity(7, "n", "a:1", codec::binary);
+  // Announced in whole milliseconds, as decimal digits; after "mode" when both are said.
+  std::string out;
+  write_greeting(out, self, connection_mode::per_message, supported_versions, std::chrono::milliseconds(250));
+  const std::string frame = out.substr(preamble_bytes);
+  CHECK(frame == hello_frame(le64(7) + str("n") + str("a:1") + bytes_of({0x01, 0, 0, 0, 0, 0x02}) + str("mode") +
+                             str("per-message") + str("heartbeat") + str("250")));
+  auto h = parse_hello(frame);
+  if (!h) FAIL(h.error().message());
+  CHECK(h->heartbeat == std::chrono::milliseconds(250));
+  CHECK(h->mode == connection_mode::per_message);
+  CHECK(h->extensions.empty());  // read into its field, not listed
+  // Not announced: zero.
+  std::string quiet;
+  write_greeting(quiet, self);
+  auto q = parse_hello(std::string_view(quiet).substr(preamble_bytes));
+  REQUIRE(q);
+  CHECK(q->heartbeat == std::chrono::milliseconds(0));
+  // Anything but 1 to a day's milliseconds in digits is a malformed hello.
+  for (const char* bad : {"", "0", "-5", "1.5", "abc", "86400001", "999999999999", " 100"}) {
+    INFO("heartbeat '" << bad << "'");
+    auto r = parse_hello(hello_frame(le64(7) + str("n") + str("") + bytes_of({0x01, 0, 0, 0, 0, 0x01}) + str("heartbeat") +
+                                     str(bad)));
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::protocol);
+    CHECK_THAT(r.error().detail(), Catch::Contains("heartbeat interval"));
+  }
+  auto longest = parse_hello(hello_frame(le64(7) + str("n") + str("") + bytes_of({0x01, 0, 0, 0, 0, 0x01}) +
+                                         str("heartbeat") + str("86400000")));
+  REQUIRE(longest);
+  CHECK(longest->heartbeat == max_heartbeat_interval);
 }

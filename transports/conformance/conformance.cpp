@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -202,11 +203,125 @@ process serve(context self, tally* counted) {
   }
 }
 
+// ---- what a transport tells its node about peers ----
+
+/// The peer events of one node, in the order its transport made them, with the frames it sent and was
+/// given back (to tell which were held when a peer went down), and what broke the contract on the spot.
+class peer_log {
+ public:
+  enum class what { up, down, sent, given_back };
+  struct event {
+    what kind;
+    std::uint64_t incarnation;  ///< the peer's; for a frame, its target's
+    time_point at;
+    std::string frame;          ///< sent and given_back
+  };
+
+  void add(what kind, std::uint64_t incarnation, time_point at, std::string_view frame = {}) {
+    std::lock_guard lock(mutex_);
+    if (kind == what::up && !up_.insert(incarnation).second) ++twice_up_;
+    if (kind == what::down && up_.erase(incarnation) == 0) ++down_not_up_;
+    events_.push_back({kind, incarnation, at, std::string(frame)});
+  }
+  /// A frame from `incarnation` reaches the node: it must be up.
+  void delivered(std::uint64_t incarnation) {
+    std::lock_guard lock(mutex_);
+    ++deliveries_;
+    if (!up_.count(incarnation)) ++delivered_not_up_;
+  }
+
+  std::vector<event> events() const {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+  std::size_t count(what kind, std::uint64_t incarnation) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(std::count_if(events_.begin(), events_.end(), [&](const event& e) {
+      return e.kind == kind && e.incarnation == incarnation;
+    }));
+  }
+  std::size_t peer_events() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(std::count_if(events_.begin(), events_.end(), [](const event& e) {
+      return e.kind == what::up || e.kind == what::down;
+    }));
+  }
+  int deliveries() const { return read(deliveries_); }
+  int delivered_not_up() const { return read(delivered_not_up_); }
+  int twice_up() const { return read(twice_up_); }
+  int down_not_up() const { return read(down_not_up_); }
+  std::string dump() const {
+    static const char* names[] = {"peer_up", "peer_down", "sent", "given back"};
+    std::lock_guard lock(mutex_);
+    std::string out;
+    for (const event& e : events_)
+      out += "  " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(e.at.time_since_epoch()).count()) +
+             "ms " + names[static_cast<int>(e.kind)] + " " + std::to_string(e.incarnation) + "\n";
+    return out.empty() ? "  (nothing)\n" : out;
+  }
+
+ private:
+  int read(const int& n) const {
+    std::lock_guard lock(mutex_);
+    return n;
+  }
+  mutable std::mutex mutex_;
+  std::vector<event> events_;
+  std::set<std::uint64_t> up_;
+  int deliveries_ = 0, delivered_not_up_ = 0, twice_up_ = 0, down_not_up_ = 0;
+};
+
+/// The transport under test, as its node sees it, with a peer_log of what passes between them.
+class watched_transport final : public transport, private transport_host {
+ public:
+  watched_transport(std::unique_ptr<transport> inner, std::shared_ptr<peer_log> log, coactor::scheduler& clock)
+      : inner_(std::move(inner)), log_(std::move(log)), clock_(clock) {}
+
+  void attach(transport_host& node) override {
+    node_ = &node;
+    inner_->attach(*this);
+  }
+  result<node_address> listen(std::string_view address) override { return inner_->listen(address); }
+  void send(const peer_ref& peer, std::string_view frame) override {
+    log_->add(peer_log::what::sent, wire::target_incarnation(frame), clock_.now(), frame);
+    inner_->send(peer, frame);
+  }
+  void shutdown() override { inner_->shutdown(); }
+
+ private:
+  const node_identity& identity() const noexcept override { return node_->identity(); }
+  coactor::scheduler& scheduler() noexcept override { return node_->scheduler(); }
+  result<void> deliver(const node_identity& from, std::string_view frame) override {
+    log_->delivered(from.incarnation);
+    return node_->deliver(from, frame);
+  }
+  void undeliverable(std::string_view frame, const error& why) override {
+    log_->add(peer_log::what::given_back, wire::target_incarnation(frame), clock_.now(), frame);
+    node_->undeliverable(frame, why);
+  }
+  void report(const error& what) override { node_->report(what); }
+  void peer_up(const node_identity& peer) override {
+    log_->add(peer_log::what::up, peer.incarnation, clock_.now());
+    node_->peer_up(peer);
+  }
+  void peer_down(const node_identity& peer, const error& why) override {
+    log_->add(peer_log::what::down, peer.incarnation, clock_.now());
+    node_->peer_down(peer, why);
+  }
+
+  std::unique_ptr<transport> inner_;
+  std::shared_ptr<peer_log> log_;
+  coactor::scheduler& clock_;
+  transport_host* node_ = nullptr;
+};
+
 // ---- the nodes of one rule ----
 
 class world {
  public:
-  explicit world(const subject& s) : subject_(s), bed_(s.make_bed ? s.make_bed() : threaded_bed(s.make)) {}
+  /// `watch`: every node's transport is watched (watched_transport), its peer events logged.
+  explicit world(const subject& s, bool watch = false)
+      : subject_(s), bed_(s.make_bed ? s.make_bed() : threaded_bed(s.make)), watch_(watch) {}
   ~world() { members_.clear(); }  // nodes before the bed
 
   /// A node with the transport under test, its errors logged; listening at a fresh address unless told
@@ -214,7 +329,12 @@ class world {
   node& add(const std::string& name, bool listen = true, const std::string& address = {}) {
     auto m = std::make_unique<member>();
     m->log = std::make_shared<error_log>();
-    m->n = std::make_unique<node>(bed_->scheduler(), node_options{.name = name, .transport = bed_->make_transport()});
+    std::unique_ptr<transport> t = bed_->make_transport();
+    if (watch_) {
+      m->peers = std::make_shared<peer_log>();
+      t = std::make_unique<watched_transport>(std::move(t), m->peers, bed_->scheduler());
+    }
+    m->n = std::make_unique<node>(bed_->scheduler(), node_options{.name = name, .transport = std::move(t)});
     m->n->on_error([log = m->log](const error& e, const pid&) { log->add(e); });
     if (listen) {
       auto bound = m->n->listen(address.empty() ? bed_->fresh_address(name) : address);
@@ -226,6 +346,8 @@ class world {
   /// Destroys `n` (its transport shuts down); its error log stays readable.
   void remove(node& n) { find(n).n.reset(); }
   const error_log& errors(node& n) { return *find(n).log; }
+  /// What `n`'s transport told it about peers (a world that watches); outlives the node.
+  std::shared_ptr<const peer_log> peers(node& n) { return find(n).peers; }
   std::shared_ptr<const error_log> shared_errors(node& n) { return find(n).log; }
 
   /// A node serving `serve` under the name "server".
@@ -249,6 +371,7 @@ class world {
  private:
   struct member {
     std::shared_ptr<error_log> log;
+    std::shared_ptr<peer_log> peers;
     std::unique_ptr<node> n;
   };
   member& find(node& n) {
@@ -259,6 +382,7 @@ class world {
 
   const subject& subject_;
   std::unique_ptr<conformance::bed> bed_;
+  bool watch_;
   std::vector<std::unique_ptr<member>> members_;
 };
 
@@ -433,17 +557,28 @@ void unknown_name(const subject& s) {
   undeliverable(w, a, b, process_name{b.address(), "nobody"}, errc::no_such_name);
 }
 
-/// The pid the server of `b` answers `Question` with, asked from a process of `a`.
+/// The pid the server of `b` answers `Question` with, asked from a process of `a` (`attempts` times at
+/// most, each waiting a `attempts`-th of the patience).
 template <class Question>
-pid ask_for_pid(world& w, node& a, node& b) {
+pid ask_for_pid(world& w, node& a, node& b, int attempts = 1) {
   auto answer = std::make_shared<shared<pid>>();  // shared: the process may outlive this call
   const process_name to = server_at(b);
-  const duration t = w.patience();
-  a.spawn([answer, to, t](context self) -> process {
+  const duration t = w.patience() / attempts;
+  auto failed = std::make_shared<shared<std::optional<error>>>();
+  a.spawn([answer, failed, to, t, attempts](context self) -> process {
     const Question question;
-    if (auto r = co_await self.request<pid>(to, question, t)) answer->set(*r);
+    for (int i = 0; i < attempts; ++i) {
+      auto r = co_await self.request<pid>(to, question, t);
+      if (r) {
+        answer->set(*r);
+        co_return;
+      }
+      failed->set(r.error());
+    }
   });
-  REQUIRE(w.run_until([&] { return !answer->get().is_null(); }));
+  const bool answered = w.run_until([&] { return !answer->get().is_null(); });
+  INFO("the request ended with: " << code_of(failed->get()));
+  REQUIRE(answered);
   return answer->get();
 }
 
@@ -576,10 +711,20 @@ class stand_in_host final : public transport_host {
     called();
     log.add(what);
   }
+  void peer_up(const node_identity&) override {
+    called();
+    ++ups;
+  }
+  void peer_down(const node_identity&, const error&) override {
+    called();
+    ++downs;
+  }
   void listened(const node_address& at) { identity_.address = at.to_string(); }
 
   std::atomic<int> delivered{0};
   std::atomic<int> given_back{0};
+  std::atomic<int> ups{0};
+  std::atomic<int> downs{0};
   std::atomic<int> after_shutdown{0};
   std::atomic<bool> shut{false};
   error_log log;
@@ -674,6 +819,149 @@ void after_shutdown(const subject& s) {
   COACTOR_RULE_CHECK(host.after_shutdown.load() == 0);
 }
 
+// ---- failure detection ----
+
+/// Checks what every node of a watched world heard about peers when the subject declares no failure
+/// detection: nothing. True if so (the rule then has nothing more to check).
+bool undetected(world& w, std::initializer_list<node*> nodes) {
+  if (w.declared().detects_failures) return false;
+  for (node* n : nodes) {
+    INFO(n->name() << " heard:\n" << w.peers(*n)->dump());
+    COACTOR_RULE_CHECK(w.peers(*n)->peer_events() == 0);
+  }
+  return true;
+}
+
+/// What holds of every node's peer log, whatever happened: no frame delivered from a peer that is not
+/// up, no peer up twice in a row, no peer down that was not up.
+void consistent(const peer_log& heard) {
+  INFO("heard:\n" << heard.dump());
+  COACTOR_RULE_CHECK(heard.delivered_not_up() == 0);
+  COACTOR_RULE_CHECK(heard.twice_up() == 0);
+  COACTOR_RULE_CHECK(heard.down_not_up() == 0);
+}
+
+void peer_up_first(const subject& s) {
+  tally counted;
+  world w(s, true);
+  node& b = w.add("server");
+  const pid server = w.serve_on(b, counted);
+  node& a = w.add("client");
+  const process_name to = server_at(b);
+  const duration t = w.patience();
+  const int count = w.scaled(200);
+  constexpr int senders = 4;  // at once: their first frames may race for the first contact
+  shared<std::optional<std::string>> reply;
+  for (int k = 0; k < senders; ++k)
+    a.spawn([server, count, k](context self) -> process {
+      for (int i = 0; i < count; ++i) self.send(server, numbered{k, i});
+      co_return;
+    });
+  a.spawn([&, to, t](context self) -> process {
+    const std::string question = "are you there?";
+    if (auto r = co_await self.request<std::string>(to, question, t)) reply.set(*r);
+  });
+  w.run_until([&] { return reply.get().has_value() && counted.received.load() == senders * count; });
+  auto at_a = w.peers(a);
+  auto at_b = w.peers(b);
+  COACTOR_RULE_CHECK(reply.get() == std::optional<std::string>("are you there?"));
+  COACTOR_RULE_CHECK(counted.received.load() == senders * count);
+  if (undetected(w, {&a, &b})) return;
+  INFO("the client heard:\n" << at_a->dump() << "the server heard:\n" << at_b->dump());
+  COACTOR_RULE_CHECK(at_b->count(peer_log::what::up, a.incarnation()) == 1);  // the client, before its frames
+  COACTOR_RULE_CHECK(at_a->count(peer_log::what::up, b.incarnation()) == 1);  // the server, before its reply
+  COACTOR_RULE_CHECK(at_a->deliveries() > 0);
+  consistent(*at_a);
+  consistent(*at_b);
+}
+
+void peer_down_once(const subject& s) {
+  tally counted;
+  world w(s, true);
+  node& b = w.add("server");
+  const pid server = w.serve_on(b, counted);
+  const std::uint64_t gone = b.incarnation();
+  node& a = w.add("client");
+  const process_name to = server_at(b);
+  const duration t = w.patience();
+  const int count = w.scaled(500);
+  std::atomic<int> step{0};
+  const pid client = a.spawn([&, server, to, t, count](context self) -> process {
+    const std::string question = "are you there?";
+    static_cast<void>(co_await self.request<std::string>(to, question, t));  // both have met
+    for (int i = 0; i < count; ++i) self.send(server, numbered{0, i});  // some still held when it goes
+    step = 1;
+    static_cast<void>(co_await self.receive<int>());  // the server is gone now
+    self.send(server, numbered{0, -1});  // a transport that learns of it only by sending learns it now
+    step = 2;
+    static_cast<void>(co_await self.receive<int>());
+  });
+  REQUIRE(w.run_until([&] { return step.load() == 1; }));
+  auto heard = w.peers(a);
+  const time_point removed = w.bed().scheduler().now();
+  w.remove(b);
+  a.send(client, 1);
+  const duration bound = (w.declared().detection_time + 2s) * s.slowdown;
+  w.run_until([&] { return step.load() == 2 && heard->count(peer_log::what::down, gone) > 0; }, bound);
+  w.run_until([] { return false; }, 300ms * s.slowdown);  // anything late would come now
+  if (undetected(w, {&a})) return;
+  INFO("the client heard:\n" << heard->dump());
+  COACTOR_RULE_CHECK(heard->count(peer_log::what::up, gone) == 1);
+  COACTOR_RULE_CHECK(heard->count(peer_log::what::down, gone) == 1);  // once
+  consistent(*heard);
+  // In time, and after every frame for it that was held then: a frame sent before the peer_down and
+  // given back after it was held through it.
+  const auto events = heard->events();
+  const auto down = std::find_if(events.begin(), events.end(), [&](const peer_log::event& e) {
+    return e.kind == peer_log::what::down && e.incarnation == gone;
+  });
+  REQUIRE(down != events.end());
+  INFO("reported down " << std::chrono::duration_cast<std::chrono::milliseconds>(down->at - removed).count()
+                        << "ms after it went; declared at most "
+                        << std::chrono::duration_cast<std::chrono::milliseconds>(w.declared().detection_time).count() << "ms");
+  COACTOR_RULE_CHECK(down->at - removed <= bound);
+  std::set<std::string> sent_before;
+  for (auto e = events.begin(); e != down; ++e)
+    if (e->kind == peer_log::what::sent && e->incarnation == gone) sent_before.insert(e->frame);
+  int given_back_late = 0;
+  for (auto e = down; e != events.end(); ++e)
+    if (e->kind == peer_log::what::given_back && sent_before.count(e->frame)) ++given_back_late;
+  COACTOR_RULE_CHECK(given_back_late == 0);
+}
+
+void peer_restarted(const subject& s) {
+  tally counted;
+  world w(s, true);
+  node& b = w.add("server");
+  w.serve_on(b, counted);
+  const std::string address = b.address().to_string();
+  const std::uint64_t old = b.incarnation();
+  node& a = w.add("client");
+  static_cast<void>(ask_for_pid<who>(w, a, b));
+  w.remove(b);
+  node& again = w.add("server", true, address);  // a new incarnation at the same address
+  REQUIRE(again.address().to_string() == address);
+  w.serve_on(again, counted);
+  // (A request may be lost, written to the old incarnation as it went: docs/transports.md, "Known
+  // violations". It is the contact that matters here.)
+  static_cast<void>(ask_for_pid<who>(w, a, again, 5));
+  auto heard = w.peers(a);
+  const std::uint64_t now = again.incarnation();
+  w.run_until([&] { return heard->count(peer_log::what::down, old) > 0; }, (w.declared().detection_time + 2s));
+  if (undetected(w, {&a, &again})) return;
+  INFO("the client heard (" << old << " before the restart, " << now << " after):\n" << heard->dump());
+  COACTOR_RULE_CHECK(heard->count(peer_log::what::down, old) == 1);
+  COACTOR_RULE_CHECK(heard->count(peer_log::what::up, now) == 1);
+  const auto events = heard->events();
+  auto index = [&](peer_log::what kind, std::uint64_t incarnation) {
+    return std::find_if(events.begin(), events.end(),
+                        [&](const peer_log::event& e) { return e.kind == kind && e.incarnation == incarnation; }) -
+           events.begin();
+  };
+  COACTOR_RULE_CHECK(index(peer_log::what::down, old) < index(peer_log::what::up, now));  // the old one first
+  consistent(*heard);
+}
+
 void listen_after_shutdown(const subject& s) {
   world w(s);
   stand_in_host host(w.bed().scheduler());
@@ -727,6 +1015,17 @@ std::vector<rule> rules_for(const declared_properties& p) {
       {"malformed_frames", "a peer's malformed frames are reported, and the node keeps serving others", malformed_frames},
       {"after_shutdown", "after shutdown: nothing calls the host, and senders hear the node is gone", after_shutdown},
       {"listen_after_shutdown", "listen after shutdown fails", listen_after_shutdown},
+      {"peer_up", p.detects_failures ? "failure detection: a peer is reported up before the first frame from it is delivered"
+                                     : "no failure detection (declared): no peer is reported up",
+       peer_up_first},
+      {"peer_down", p.detects_failures
+                        ? "failure detection: a peer that shuts down is reported down, once, after its held frames were given back"
+                        : "no failure detection (declared): no peer is reported down",
+       peer_down_once},
+      {"peer_restarted", p.detects_failures
+                             ? "failure detection: a peer restarted at its address is reported down before its new incarnation up"
+                             : "no failure detection (declared): a restart is not reported",
+       peer_restarted},
   };
 }
 

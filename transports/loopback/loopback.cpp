@@ -4,6 +4,7 @@
 
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -25,25 +26,47 @@ std::size_t frame_size_at(std::string_view bytes) noexcept {
 // The drain runs on the target node's own scheduler, and a node shuts its transport down only while that
 // scheduler does not run it, so a host read under the lock stays valid for the delivery; the lock is not
 // held while delivering (the delivery may send, and sending takes locks).
+//
+// The inbox also carries what the node is to hear about its peers, in order with the frames: a peer it
+// reached (up), a frame of its own given back, a peer gone (down). The drain tells the host: peer_up
+// before the first frame from a peer or on the first contact, each once until that peer is down; and a
+// node that shuts down puts its undelivered frames back in their senders' inboxes, then its departure in
+// every inbox, so that a peer hears of its frames before it hears the node is down.
 struct loopback_transport::endpoint : std::enable_shared_from_this<endpoint> {
+  enum class what : std::uint8_t {
+    frame,     ///< a frame from `peer` (its bytes are next in the buffer)
+    up,        ///< this node reached `peer`
+    returned,  ///< one of this node's frames (next in the buffer) that `peer` did not deliver before it shut down
+    down,      ///< `peer` shut down
+  };
+  struct entry {
+    std::shared_ptr<endpoint> peer;
+    what kind;
+  };
+
   std::mutex mutex;
   transport_host* host = nullptr;
   bool shut_down = false;  // shutdown() ran: nothing may listen or be delivered any more
   node_identity identity;  // a copy, readable without the host
+  const endpoint* reached = nullptr;  // the last peer send() queued an `up` for (under `mutex`)
+  std::unordered_set<const endpoint*> contacted;  // those it queued one for, until they are down (under `mutex`)
 
-  // The inbox (under `mutex`): frames back to back, and who sent each.
+  // The inbox (under `mutex`): bytes of frames back to back, and the entries they belong to.
   std::string inbox;
-  std::vector<std::shared_ptr<endpoint>> senders;
+  std::vector<entry> entries;
   bool draining = false;  // a drain task is posted or running
 
-  /// Queues `frame` from `from`; false if this node has shut down.
-  bool enqueue(const std::shared_ptr<endpoint>& from, std::string_view frame) {
+  // The drain's own (one drain at a time): the peers the host was told are up.
+  std::unordered_set<const endpoint*> announced;
+
+  /// Queues an entry (with `frame` for a frame or a returned one); false if this node has shut down.
+  bool enqueue(const std::shared_ptr<endpoint>& peer, what kind, std::string_view frame = {}) {
     scheduler* s;
     {
       std::lock_guard lock(mutex);
       if (!host) return false;
       inbox.append(frame);
-      senders.push_back(from);
+      entries.push_back({peer, kind});
       if (draining) return true;
       draining = true;
       s = &host->scheduler();
@@ -54,58 +77,58 @@ struct loopback_transport::endpoint : std::enable_shared_from_this<endpoint> {
 
   void drain() {
     std::string bytes;
-    std::vector<std::shared_ptr<endpoint>> from;
+    std::vector<entry> batch;
     for (;;) {
       transport_host* receiver;
       {
         std::lock_guard lock(mutex);
-        if (senders.empty()) {
+        if (entries.empty() || !host) {
           draining = false;
           return;
         }
         std::swap(bytes, inbox);
-        std::swap(from, senders);
+        std::swap(batch, entries);
         receiver = host;
-        if (!receiver) draining = false;  // shut down: nothing is queued after this batch
       }
       std::string_view rest = bytes;
       const endpoint* introduced = nullptr;  // whose identity `who` holds: runs of frames share one copy
       node_identity who;
-      for (const auto& sender : from) {
-        const std::size_t n = frame_size_at(rest);
-        if (receiver && sender.get() != introduced) {
-          introduced = sender.get();
-          std::lock_guard lock(sender->mutex);
-          who = sender->identity;
+      auto identify = [&](endpoint& peer) {
+        if (&peer == introduced) return;
+        introduced = &peer;
+        std::lock_guard lock(peer.mutex);
+        who = peer.identity;
+      };
+      for (const entry& e : batch) {
+        std::string_view frame;
+        if (e.kind == what::frame || e.kind == what::returned) {
+          frame = rest.substr(0, frame_size_at(rest));
+          rest.remove_prefix(frame.size());
         }
-        if (receiver)
-          static_cast<void>(receiver->deliver(who, rest.substr(0, n)));  // a refusal is reported by the node
-        else
-          sender->bounce(rest.substr(0, n), error(errc::unreachable, "loopback: the receiving node shut down before the frame was delivered"));
-        rest.remove_prefix(n);
+        switch (e.kind) {
+          case what::frame:
+            identify(*e.peer);
+            if (e.peer.get() != this && announced.insert(e.peer.get()).second) receiver->peer_up(who);
+            static_cast<void>(receiver->deliver(who, frame));  // a refusal is reported by the node
+            break;
+          case what::up:
+            if (!announced.insert(e.peer.get()).second) break;
+            identify(*e.peer);
+            receiver->peer_up(who);
+            break;
+          case what::returned:
+            receiver->undeliverable(frame, error(errc::unreachable, "loopback: the receiving node shut down before the frame was delivered"));
+            break;
+          case what::down:
+            if (announced.erase(e.peer.get()) == 0) break;
+            identify(*e.peer);
+            receiver->peer_down(who, error(errc::stopped, "loopback: '" + who.name + "' shut down"));
+            break;
+        }
       }
       bytes.clear();
-      from.clear();
-      if (!receiver) return;
+      batch.clear();
     }
-  }
-
-  /// Gives one of this node's frames back as undeliverable, on this node's scheduler (if it still runs).
-  void bounce(std::string_view frame, error why) {
-    scheduler* s;
-    {
-      std::lock_guard lock(mutex);
-      if (!host) return;  // this node is gone too: nobody is left to tell
-      s = &host->scheduler();
-    }
-    s->post([self = shared_from_this(), f = std::string(frame), why = std::move(why)] {
-      transport_host* h;
-      {
-        std::lock_guard lock(self->mutex);
-        h = self->host;
-      }
-      if (h) h->undeliverable(f, why);
-    });
   }
 };
 
@@ -168,45 +191,74 @@ void loopback_transport::send(const peer_ref& peer, std::string_view frame) {
     }
   }
   transport_host* host;
+  bool first_contact = false;
   {
     std::lock_guard lock(self_->mutex);
     host = self_->host;
+    if (target && target != self_ && target.get() != self_->reached) {  // most frames go where the last one went
+      self_->reached = target.get();
+      first_contact = self_->contacted.insert(target.get()).second;
+    }
   }
   if (!host) return;  // shut down: the node no longer sends
   auto where = [&] {
     return peer.address.empty() ? "incarnation " + std::to_string(peer.incarnation) : std::string(peer.address);
   };
   if (!target) return host->undeliverable(frame, error(errc::unreachable, "loopback: nobody at " + where()));
-  if (!target->enqueue(self_, frame))
-    host->undeliverable(frame, error(errc::unreachable, "loopback: " + where() + " has shut down"));
+  if (!target->enqueue(self_, endpoint::what::frame, frame))
+    return host->undeliverable(frame, error(errc::unreachable, "loopback: " + where() + " has shut down"));
+  if (first_contact) static_cast<void>(self_->enqueue(target, endpoint::what::up));  // heard in order, by the drain
 }
 
 void loopback_transport::shutdown() {
   std::string bytes;
-  std::vector<std::shared_ptr<endpoint>> from;
+  std::vector<endpoint::entry> entries;
+  transport_host* host;
   {
     std::lock_guard lock(self_->mutex);
     self_->shut_down = true;
     if (!self_->host) return;
-    self_->host = nullptr;
-    // Frames that arrived and were not delivered go back to their senders.
+    host = std::exchange(self_->host, nullptr);
     std::swap(bytes, self_->inbox);
-    std::swap(from, self_->senders);
+    std::swap(entries, self_->entries);
+    self_->contacted.clear();
+    self_->reached = nullptr;
   }
+  std::vector<std::shared_ptr<endpoint>> others;
   {
     auto& net = *network_->state_;
     std::lock_guard lock(net.mutex);
     for (auto it = net.by_address.begin(); it != net.by_address.end();)
       it = it->second == self_ ? net.by_address.erase(it) : std::next(it);
-    for (auto it = net.by_incarnation.begin(); it != net.by_incarnation.end();)
-      it = it->second == self_ ? net.by_incarnation.erase(it) : std::next(it);
+    for (auto it = net.by_incarnation.begin(); it != net.by_incarnation.end();) {
+      if (it->second == self_) {
+        it = net.by_incarnation.erase(it);
+      } else {
+        others.push_back(it->second);
+        ++it;
+      }
+    }
   }
+  // Frames that arrived and were not delivered go back to their senders; this node's own, given back
+  // and not told yet, to its host now (the last calls it gets).
   std::string_view rest = bytes;
-  for (const auto& sender : from) {
-    const std::size_t n = frame_size_at(rest);
-    if (sender != self_)
-      sender->bounce(rest.substr(0, n), error(errc::unreachable, "loopback: the receiving node shut down before the frame was delivered"));
-    rest.remove_prefix(n);
+  for (const auto& e : entries) {
+    if (e.kind != endpoint::what::frame && e.kind != endpoint::what::returned) continue;
+    const std::string_view frame = rest.substr(0, frame_size_at(rest));
+    rest.remove_prefix(frame.size());
+    if (e.kind == endpoint::what::returned)
+      host->undeliverable(frame, error(errc::unreachable, "loopback: the receiving node shut down before the frame was delivered"));
+    else if (e.peer != self_)
+      static_cast<void>(e.peer->enqueue(self_, endpoint::what::returned, frame));
+  }
+  // Then every other node hears it is gone (those that never had it up ignore it), after its frames.
+  for (const auto& other : others) {
+    {
+      std::lock_guard lock(other->mutex);
+      other->contacted.erase(self_.get());
+      if (other->reached == self_.get()) other->reached = nullptr;
+    }
+    static_cast<void>(other->enqueue(self_, endpoint::what::down));
   }
 }
 

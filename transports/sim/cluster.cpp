@@ -53,7 +53,7 @@ struct cluster::member final : detail::tracer {
 };
 
 cluster::cluster(std::uint64_t seed, cluster_options options)
-    : seed_(seed), sched_(seed), trace_(options.keep_trace), network_(sched_, trace_, options.link) {}
+    : seed_(seed), sched_(seed), trace_(options.keep_trace), network_(sched_, trace_, options.link, options.peer_timeout) {}
 
 cluster::~cluster() {
   // Nodes go first (their processes may hold timers of the scheduler), in a fixed order.

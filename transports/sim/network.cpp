@@ -20,7 +20,12 @@ struct network::route {
 // One node's attachment, owned by the network for its whole life (frames in flight point to it). `host` is
 // null once the node has shut its transport down (crashed or gone).
 struct network::endpoint {
+  explicit endpoint(std::uint32_t n) : number(n) { set_identity({}); }
+  const std::uint32_t number;    // its place in network::endpoints_
   transport_host* host = nullptr;
+  bool departed = false;         // it shut down (crashed), at `departed_at`
+  time_point departed_at{};
+  std::vector<bool> up;          // by endpoint number: the peers reported up to this node
   const node_identity* identity = nullptr;                        // the newest of `identities`
   std::vector<std::unique_ptr<const node_identity>> identities;  // all it had: frames in flight name theirs
   std::uint32_t address_id = 0;  // its address's number (network::address_id), once it listens
@@ -29,7 +34,7 @@ struct network::endpoint {
   std::array<route, 4> routes;
   std::size_t next_route = 0;  // the entry to replace next
 
-  endpoint() { set_identity({}); }
+  bool knows(const endpoint& peer) const noexcept { return peer.number < up.size() && up[peer.number]; }
   void set_identity(node_identity id) {
     identities.push_back(std::make_unique<const node_identity>(std::move(id)));
     identity = identities.back().get();
@@ -40,7 +45,7 @@ struct network::endpoint {
 class transport final : public coactor::transport {
  public:
   explicit transport(network& net) : net_(net) {
-    net_.endpoints_.push_back(std::make_unique<network::endpoint>());
+    net_.endpoints_.push_back(std::make_unique<network::endpoint>(static_cast<std::uint32_t>(net_.endpoints_.size())));
     self_ = net_.endpoints_.back().get();
   }
   ~transport() override { shutdown(); }
@@ -77,8 +82,12 @@ class transport final : public coactor::transport {
     stopped_ = true;
     if (!self_->host) return;
     self_->host = nullptr;
+    self_->departed = true;
+    self_->departed_at = net_.sched_.now();
     std::erase_if(net_.by_incarnation_, [&](const auto& entry) { return entry.second == self_; });
     ++net_.routes_version_;
+    // The nodes that had it up hear nothing from it any more: down after the detection time.
+    net_.sched_.at(net_.peer_timeout_, [net = &net_, number = self_->number] { net->check_departed(number); });
   }
 
  private:
@@ -87,7 +96,8 @@ class transport final : public coactor::transport {
   bool stopped_ = false;  // shutdown() ran: listen() fails from now on
 };
 
-network::network(sim::scheduler& s, sim::trace& t, link_settings defaults) : sched_(s), trace_(t), defaults_(defaults) {}
+network::network(sim::scheduler& s, sim::trace& t, link_settings defaults, duration peer_timeout)
+    : sched_(s), trace_(t), defaults_(defaults), peer_timeout_(peer_timeout) {}
 
 network::~network() = default;
 
@@ -109,7 +119,17 @@ void network::set_link(std::string_view from, std::string_view to, const link_se
   l.configured = true;
 }
 
-void network::cut(std::string_view from, std::string_view to) { link(link_key(from, to)).cut = true; }
+void network::cut(std::string_view from, std::string_view to) {
+  const std::uint64_t key = link_key(from, to);
+  link_state& l = link(key);
+  if (l.cut) return;  // already: its check is under way
+  l.cut = true;
+  ++l.cuts;
+  // `to` hears nothing from `from` now: if that lasts, it reports it down.
+  sched_.at(peer_timeout_, [this, key, cuts = l.cuts, f = std::string(from), t = std::string(to)]() mutable {
+    check_cut(key, cuts, std::move(f), std::move(t));
+  });
+}
 
 void network::restore(std::string_view from, std::string_view to) { link(link_key(from, to)).cut = false; }
 
@@ -208,6 +228,7 @@ void network::transmit(endpoint& from, const peer_ref& peer, std::string_view fr
 
   in_flight& flight = take_flight();
   flight.target = target;
+  flight.from = &from;
   flight.sender = from.identity;
   flight.link = &state;
   flight.key = key;
@@ -290,8 +311,73 @@ void network::arrive(const in_flight& f) {
   } else {
     trace_.add_frame(sched_.now(), kind, static_cast<std::uint32_t>(f.key >> 32), static_cast<std::uint32_t>(f.key), f.digest);
   }
-  if (kind == event_kind::delivered)
-    static_cast<void>(f.target->host->deliver(*f.sender, f.bytes));  // a refusal is reported by the node
+  if (kind != event_kind::delivered) return;
+  // A contact: the target hears from the sender (before the frame); the sender learns the target is there
+  // if the way back works too.
+  if (!f.target->knows(*f.from)) contact(*f.target, *f.from);
+  if (f.from->host && !f.from->knows(*f.target) && !link(link_key(f.target->address_id, f.from->address_id)).cut)
+    contact(*f.from, *f.target);
+  if (f.target->host) static_cast<void>(f.target->host->deliver(*f.sender, f.bytes));  // a refusal is reported by the node
+}
+
+// ---- failure detection ----
+
+void network::trace_peer(event_kind kind, const endpoint& observer, const endpoint& peer, std::string_view why) {
+  trace_event e;
+  e.at = sched_.now();
+  e.kind = kind;
+  e.from_node = peer.identity->name;
+  e.to_node = observer.identity->name;
+  e.detail = std::string(why);
+  trace_.add(std::move(e));
+}
+
+void network::contact(endpoint& observer, endpoint& peer) {
+  if (!observer.host || &observer == &peer || observer.knows(peer)) return;
+  // Another incarnation at the peer's address that the observer has up: it was restarted.
+  if (peer.address_id != 0) {
+    std::vector<endpoint*> replaced;
+    for (std::size_t i = 0; i < observer.up.size(); ++i)
+      if (observer.up[i] && endpoints_[i]->address_id == peer.address_id) replaced.push_back(endpoints_[i].get());
+    for (endpoint* old : replaced)
+      report_down(observer, *old, "restarted (its address now has incarnation " + std::to_string(peer.identity->incarnation) + ")");
+    if (!observer.host) return;
+  }
+  if (observer.up.size() <= peer.number) observer.up.resize(endpoints_.size());
+  observer.up[peer.number] = true;
+  trace_peer(event_kind::peer_up, observer, peer, {});
+  observer.host->peer_up(*peer.identity);
+  // A frame still on its way when its sender went: down when its time is up (now, if it is past).
+  if (peer.departed)
+    sched_.at(peer.departed_at + peer_timeout_ - sched_.now(), [this, number = peer.number] { check_departed(number); });
+}
+
+void network::report_down(endpoint& observer, endpoint& peer, std::string_view why) {
+  if (!observer.host || !observer.knows(peer)) return;
+  observer.up[peer.number] = false;
+  trace_peer(event_kind::peer_down, observer, peer, why);
+  observer.host->peer_down(*peer.identity, error(errc::node_down, "sim: '" + peer.identity->name + "' " + std::string(why)));
+}
+
+void network::check_departed(std::uint32_t number) {
+  endpoint& peer = *endpoints_[number];
+  const std::string why = "is gone (nothing from it for " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(peer_timeout_).count()) + "ms)";
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) report_down(*endpoints_[i], peer, why);  // in a fixed order
+}
+
+void network::check_cut(std::uint64_t key, std::uint64_t cuts, std::string from, std::string to) {
+  const link_state& l = link(key);
+  if (!l.cut || l.cuts != cuts) return;  // restored meanwhile (and perhaps cut again: that cut has its own check)
+  auto at = by_address_.find(to);
+  if (at == by_address_.end() || !at->second->host) return;
+  endpoint& observer = *at->second;
+  const auto from_id = static_cast<std::uint32_t>(key >> 32);
+  std::vector<endpoint*> silent;
+  for (std::size_t i = 0; i < observer.up.size(); ++i)
+    if (observer.up[i] && endpoints_[i]->address_id == from_id) silent.push_back(endpoints_[i].get());
+  for (endpoint* peer : silent)
+    report_down(observer, *peer, "is cut off: nothing from '" + from + "' for " +
+                                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(peer_timeout_).count()) + "ms");
 }
 
 }  // namespace coactor::sim

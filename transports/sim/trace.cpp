@@ -18,6 +18,8 @@ std::string_view to_string(event_kind k) noexcept {
     case event_kind::partitioned: return "partitioned";
     case event_kind::healed: return "healed";
     case event_kind::reported: return "reported";
+    case event_kind::peer_up: return "peer_up";
+    case event_kind::peer_down: return "peer_down";
   }
   return "?";
 }

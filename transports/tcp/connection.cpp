@@ -23,8 +23,9 @@ connection::connection(socket s, strand ex, connection_options options, handlers
       handlers_(std::move(h)),
       handshake_timer_(strand_),
       close_timer_(strand_),
-      idle_timer_(strand_),
-      last_activity_(std::chrono::steady_clock::now()) {
+      watch_timer_(strand_),
+      last_read_(std::chrono::steady_clock::now()),
+      last_write_(last_read_) {
   std::error_code ec;
   socket_.non_blocking(true, ec);  // write_batch() writes directly when the socket has room
   const auto endpoint = socket_.remote_endpoint(ec);
@@ -42,7 +43,9 @@ bool connection::detached() const {
 
 void connection::start(const node_identity& self, wire::connection_mode mode) {
   std::string greeting;
-  wire::write_greeting(greeting, self, mode, options_.versions);
+  const auto beat = std::chrono::duration_cast<std::chrono::milliseconds>(options_.heartbeat_interval);
+  wire::write_greeting(greeting, self, mode, options_.versions,
+                       options_.heartbeat_interval > duration::zero() ? std::max(beat, std::chrono::milliseconds(1)) : beat);
   {
     std::lock_guard lock(mutex_);
     prefix_ = std::move(greeting);
@@ -181,7 +184,7 @@ bool connection::written(const std::error_code& ec, std::size_t n) {
     fail(error(errc::unreachable, "writing to " + remote_ + ": " + ec.message()));
     return false;
   }
-  last_activity_ = std::chrono::steady_clock::now();
+  last_write_ = std::chrono::steady_clock::now();
   return true;
 }
 
@@ -218,7 +221,7 @@ void connection::on_read(const std::error_code& ec, std::size_t n) {
     return fail(error(errc::unreachable, "reading from " + remote_ + ": " + ec.message()));
   }
   end_ += n;
-  last_activity_ = std::chrono::steady_clock::now();
+  last_read_ = std::chrono::steady_clock::now();
   process();
   if (start_ == end_) {
     start_ = end_ = 0;
@@ -264,9 +267,11 @@ void connection::process() {
         handshake_timer_.cancel();
         peer_ = h->node;
         peer_mode_ = h->mode;
+        if (options_.heartbeat_interval > duration::zero() && h->heartbeat.count() > 0)
+          silence_limit_ = std::max<duration>(options_.peer_timeout, h->heartbeat * 3 / 2);
         opened_ = true;
         phase_ = phase::frames;
-        arm_idle();
+        arm_watch();
         if (handlers_.hello && !detached()) handlers_.hello(*this, *h);
         continue;
       }
@@ -344,7 +349,7 @@ void connection::begin_finish(bool after_peer_eof) {
   if (!finishing_) {
     finishing_ = true;
     after_eof_ = after_peer_eof;
-    idle_timer_.cancel();
+    watch_timer_.cancel();
     close_timer_.expires_after(options_.close_timeout);
     close_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
       if (ec || self->closing_) return;
@@ -388,7 +393,7 @@ void connection::fail(const error& why) {
   if (!end_why_.code()) end_why_ = why;
   handshake_timer_.cancel();
   close_timer_.cancel();
-  idle_timer_.cancel();
+  watch_timer_.cancel();
   std::error_code ignored;
   if (options_.reset_on_close) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
   socket_.close(ignored);
@@ -441,30 +446,91 @@ frame_queue connection::abort() {
     outbox_.clear();
   }
   run_on(strand_, [self = shared_from_this()] {
+    self->write_farewell();
     self->fail(error(errc::stopped, "the transport shut down"));
     self->handlers_ = {};  // drops what the handlers hold, even if the close waits for a write
   });
   return unsent;
 }
 
-void connection::arm_idle() {
-  if (options_.idle_timeout <= duration::zero() || closing_ || finishing_) return;
-  const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.idle_timeout);
+void connection::set_farewell(const error& why) {
+  std::string bye;
+  wire::write_bye(bye, why);
+  std::lock_guard lock(mutex_);
+  farewell_ = std::move(bye);
+}
+
+void connection::write_farewell() {
+  if (!opened_ || closing_ || send_shut_) return;
+  std::string bye;
+  {
+    std::lock_guard lock(mutex_);
+    // Only between frames: nothing of a write in flight, nothing of ours queued before it.
+    if (farewell_.empty() || !inflight_.empty() || !prefix_.empty() || !trailer_.empty()) return;
+    bye.swap(farewell_);
+  }
+  std::error_code ignored;
+  socket_.write_some(asio::buffer(bye), ignored);  // non-blocking: what does not fit is not sent
+}
+
+// ---- the watch: heartbeats, silence, idleness ----
+
+void connection::arm_watch() {
+  const bool idle = options_.idle_timeout > duration::zero();
+  if (closing_ || finishing_ || (!idle && !heartbeats())) return;
+  using clock = std::chrono::steady_clock;
+  const auto now = clock::now();
+  // A deadline `period` after `since`; one already past (a heartbeat queued and not written yet, bytes
+  // waiting to be read, a long batch being written) is looked at again a period from now, not in a loop.
+  auto after = [&](clock::time_point since, duration period) {
+    const auto p = std::chrono::duration_cast<clock::duration>(period);
+    return since + p > now ? since + p : now + p;
+  };
+  clock::time_point next = clock::time_point::max();
+  if (idle) next = std::min(next, after(std::max(last_read_, last_write_), options_.idle_timeout));
+  if (heartbeats()) {
+    next = std::min(next, after(last_write_, options_.heartbeat_interval));
+    next = std::min(next, after(last_read_, silence_limit_));
+  }
+  watch_timer_.expires_at(next);
+  watch_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+    if (!ec) self->on_watch();
+  });
+}
+
+void connection::on_watch() {
+  if (closing_ || finishing_ || detached()) return;
   const auto now = std::chrono::steady_clock::now();
-  // From the last activity; but a connection busy writing one long batch is not checked in a loop.
-  idle_timer_.expires_at(last_activity_ + period > now ? last_activity_ + period : now + period);
-  idle_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
-    if (ec || self->closing_ || self->finishing_) return;
+  if (heartbeats()) {
+    std::error_code ec;
+    // Bytes that reached the socket while this side's threads were busy elsewhere are not silence.
+    if (now - last_read_ >= silence_limit_ && (socket_.available(ec) == 0 || ec)) {
+      const error why(errc::timeout, "nothing from " + (peer_.address.empty() ? remote_ : peer_.address) + " for " +
+                                         milliseconds(now - last_read_) + " (its heartbeats stopped)");
+      if (handlers_.silent)
+        handlers_.silent(*this, why);
+      else
+        fail(why);
+      return;
+    }
+    if (now - last_write_ >= options_.heartbeat_interval) {
+      std::lock_guard lock(mutex_);
+      // Written as a prefix: before any frame, and not one of the frames given to send().
+      if (accepting_ && !writing_ && outbox_.empty() && prefix_.empty() && trailer_.empty()) {
+        prefix_.assign(wire::heartbeat_frame());
+        schedule_write_locked();
+      }
+    }
+  }
+  if (options_.idle_timeout > duration::zero() && now - std::max(last_read_, last_write_) >= options_.idle_timeout) {
     bool busy;
     {
-      std::lock_guard lock(self->mutex_);
-      busy = self->writing_ || !self->outbox_.empty();
+      std::lock_guard lock(mutex_);
+      busy = writing_ || !outbox_.empty();
     }
-    const auto quiet_for = std::chrono::steady_clock::now() - self->last_activity_;
-    if (!busy && quiet_for >= self->options_.idle_timeout && self->handlers_.idle && !self->detached())
-      self->handlers_.idle(*self);
-    self->arm_idle();
-  });
+    if (!busy && handlers_.idle) handlers_.idle(*this);
+  }
+  arm_watch();
 }
 
 }  // namespace coactor::tcp

@@ -1,5 +1,8 @@
 #include <coactor/transports/tcp/transport_core.hpp>
 
+#include <optional>
+#include <vector>
+
 namespace coactor::tcp {
 namespace {
 
@@ -32,6 +35,11 @@ bool refused_by_us(const error& why) {
 /// The peer, for messages: where it listens, once its hello said so; its endpoint otherwise.
 std::string describe(const connection& conn, bool opened) {
   return opened && !conn.peer().address.empty() ? conn.peer().address : conn.remote();
+}
+
+/// A node, for messages: its name and where it listens.
+std::string describe(const node_identity& peer) {
+  return "'" + peer.name + "' (" + (peer.address.empty() ? "incarnation " + std::to_string(peer.incarnation) : peer.address) + ")";
 }
 
 }  // namespace
@@ -85,18 +93,24 @@ void transport_core::send(const peer_ref& peer, std::string_view frame) {
 
 void transport_core::shutdown() {
   std::shared_ptr<listener> l;
-  std::unordered_set<std::shared_ptr<connection>> conns;
+  std::unordered_map<const connection*, peer_connection> conns;
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
     l = std::move(listener_);
     conns.swap(connections_);
+    up_.clear();
+    up_at_.clear();
   }
   if (l) l->close();
+  // Every peer hears why the connection closes (a bye, where the stream allows one): it reports this
+  // node down at once rather than after its timeout.
+  const error farewell(errc::stopped, "the node shut down");
+  for (const auto& [key, c] : conns) c.conn->set_farewell(farewell);
   policy_->stop();
   // What is left on them is the core's own (acks); the policy took its frames back in stop().
-  for (const auto& conn : conns) static_cast<void>(conn->abort());
+  for (const auto& [key, c] : conns) static_cast<void>(c.conn->abort());
   link_.close();  // releases the work the acks held
 }
 
@@ -106,7 +120,7 @@ std::shared_ptr<connection> transport_core::open(socket s, strand ex) {
   auto conn = connection::make(std::move(s), std::move(ex), peer_options_, handlers_for(false));
   std::lock_guard lock(mutex_);
   if (stopped_) return nullptr;  // the socket closes as it goes
-  connections_.insert(conn);
+  connections_.emplace(conn.get(), peer_connection{conn});
   return conn;
 }
 
@@ -129,10 +143,9 @@ void transport_core::report(const error& what) {
 connection::handlers transport_core::handlers_for(bool accepted) {
   connection::handlers h;
   std::weak_ptr<transport_core> w = weak_from_this();
-  if (!accepted || policy_->sends_on_accepted())
-    h.hello = [w, accepted](connection& conn, const wire::hello& hello) {
-      if (auto c = w.lock()) c->opened(conn, hello, accepted);
-    };
+  h.hello = [w, accepted](connection& conn, const wire::hello& hello) {
+    if (auto c = w.lock()) c->opened(conn, hello, accepted);
+  };
   h.frames = [w, accepted](connection& conn, std::string_view frames) {
     if (auto c = w.lock()) c->dispatch(conn, frames, accepted && conn.peer_mode() == wire::connection_mode::per_message);
   };
@@ -140,6 +153,10 @@ connection::handlers transport_core::handlers_for(bool accepted) {
     if (auto c = w.lock()) c->link_.release(n);
   };
   h.idle = [](connection& conn) { conn.send_bye_and_finish(error(errc::timeout, "idle")); };
+  h.silent = [w](connection& conn, const error& why) {
+    if (auto c = w.lock()) c->peer_lost(conn.peer().incarnation, why);  // closes its connections
+    conn.close(why);  // (this one in any case)
+  };
   h.closed = [w, accepted](connection& conn, connection_end end) {
     if (auto c = w.lock()) c->closed(conn, std::move(end), accepted);
   };
@@ -152,25 +169,44 @@ void transport_core::accepted(result<socket> s) {
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return;
-    connections_.insert(conn);
+    connections_.emplace(conn.get(), peer_connection{conn});
   }
   start(*conn);
 }
 
 void transport_core::opened(connection& conn, const wire::hello& hello, bool accepted) {
-  if (accepted && hello.mode != wire::connection_mode::pooled) return;  // it carries acks back, nothing else
-  policy_->opened(conn, hello, accepted);
+  const bool acks = accepted && hello.mode != wire::connection_mode::pooled;  // it carries acks back, nothing else
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = connections_.find(&conn); it != connections_.end()) {
+      it->second.incarnation = hello.node.incarnation;
+      it->second.acks = acks;
+    }
+  }
+  // The policy first: a hello from a new incarnation at a known address moves the peer's connection to
+  // it before the old incarnation is reported down (and what the policy held for it given back).
+  if (!acks && (!accepted || policy_->sends_on_accepted())) policy_->opened(conn, hello, accepted);
+  peer_seen(hello.node, [&] {  // before any frame of this connection is delivered
+    std::lock_guard lock(mutex_);
+    return connections_.count(&conn) != 0;
+  });
 }
 
 void transport_core::dispatch(connection& conn, std::string_view frames, bool acked) {
   bool bye = false;
+  error gone{std::error_code{}};  // the peer's bye said it shut down
   const bool open = link_.call([&](transport_host& host) {
     while (!frames.empty() && !bye) {
       const std::size_t n = frame_queue::size_of(frames);
       const std::string_view f = frames.substr(0, n);
       frames.remove_prefix(n);
-      if (frame_queue::kind_of(f) == wire::frame_kind::bye) {
+      const wire::frame_kind kind = frame_queue::kind_of(f);
+      if (kind == wire::frame_kind::heartbeat) continue;  // it has done its work by arriving
+      if (kind == wire::frame_kind::bye) {
         bye = true;  // nothing may follow it
+        auto parsed = wire::parse_frame(f, 0, {});
+        auto status = parsed ? wire::read_status(parsed->payload) : result<wire::status>(parsed.error());
+        if (status && status->code == static_cast<int>(errc::stopped)) gone = status->to_error();
         continue;
       }
       // A data frame, or one the node refuses and reports (an unknown kind, a hello or ack out of place):
@@ -184,6 +220,8 @@ void transport_core::dispatch(connection& conn, std::string_view frames, bool ac
     }
   });
   if (!open) return conn.close(error(errc::stopped, "the transport shut down"));
+  if (gone.code())  // aborts its pooled connections, this one too
+    peer_lost(conn.peer().incarnation, error(errc::stopped, describe(conn.peer()) + " said goodbye: " + gone.detail()));
   if (bye) conn.finish(false);  // the peer closes: flush what it has been given, then shut our side down
 }
 
@@ -192,7 +230,7 @@ void transport_core::closed(connection& conn, connection_end end, bool accepted)
   {
     std::lock_guard lock(mutex_);
     stopping = stopped_;
-    connections_.erase(conn.shared_from_this());
+    connections_.erase(&conn);
   }
   if (!end.graceful && !stopping) {
     if (refused_by_us(end.why))
@@ -205,6 +243,99 @@ void transport_core::closed(connection& conn, connection_end end, bool accepted)
     link_.release(end.unwritten.frames());  // acks that will not be written
   else
     policy_->closed(conn, end);
+}
+
+// ---- failure detection ----
+
+transport_core::baton::baton(transport_core& core) : core_(core) {
+  std::unique_lock lock(core_.baton_mutex_);
+  if (core_.baton_held_ && core_.baton_holder_ == std::this_thread::get_id()) {
+    nested_ = true;  // a host call of this thread's event came back here: it goes on inside it
+    return;
+  }
+  core_.baton_free_.wait(lock, [&] { return !core_.baton_held_; });
+  core_.baton_held_ = true;
+  core_.baton_holder_ = std::this_thread::get_id();
+}
+
+transport_core::baton::~baton() {
+  if (nested_) return;
+  {
+    std::lock_guard lock(core_.baton_mutex_);
+    core_.baton_held_ = false;
+    core_.baton_holder_ = {};
+  }
+  core_.baton_free_.notify_one();
+}
+
+void transport_core::peer_seen(const node_identity& peer, const std::function<bool()>& in_use) {
+  baton held(*this);
+  if (in_use && !in_use()) return;
+  std::optional<node_identity> replaced;  // the incarnation that was up at its address
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || !up_.emplace(peer.incarnation, peer).second) return;
+    if (!peer.address.empty()) {
+      auto [at, fresh] = up_at_.emplace(peer.address, peer.incarnation);
+      if (!fresh) {
+        if (auto old = up_.find(at->second); old != up_.end()) {
+          replaced = std::move(old->second);
+          up_.erase(old);
+        }
+        at->second = peer.incarnation;
+      }
+    }
+  }
+  if (replaced)
+    tell_down(*replaced, error(errc::node_down, describe(*replaced) + " restarted (its address now has incarnation " +
+                                                    std::to_string(peer.incarnation) + ")"));
+  link_.call([&](transport_host& host) { host.peer_up(peer); });
+}
+
+void transport_core::peer_lost(std::uint64_t incarnation, const error& why) {
+  baton held(*this);
+  node_identity peer;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = up_.find(incarnation);
+    if (stopped_ || it == up_.end()) return;
+    peer = std::move(it->second);
+    up_.erase(it);
+    if (auto at = up_at_.find(peer.address); at != up_at_.end() && at->second == incarnation) up_at_.erase(at);
+  }
+  tell_down(peer, why);
+}
+
+std::uint64_t transport_core::up_at(std::string_view address) {
+  std::lock_guard lock(mutex_);
+  auto at = up_at_.find(std::string(address));
+  return at != up_at_.end() ? at->second : 0;
+}
+
+void transport_core::peer_lost_at(std::string_view address, const error& why) {
+  if (const std::uint64_t incarnation = up_at(address)) peer_lost(incarnation, why);
+}
+
+void transport_core::tell_down(const node_identity& peer, const error& why) {
+  frame_queue held = policy_->forget(peer);
+  // Its pooled connections: those of the policy are aborted already (their frames are in `held`); the
+  // others (accepted, not sent on) close here. A per-message peer's connections, which carry only its
+  // acks, end by themselves, acks written.
+  std::vector<std::shared_ptr<connection>> conns;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if (it->second.incarnation != peer.incarnation || it->second.acks) {
+        ++it;
+        continue;
+      }
+      conns.push_back(std::move(it->second.conn));
+      it = connections_.erase(it);
+    }
+  }
+  for (const auto& conn : conns) held.append(conn->abort());
+  give_up(held, error(errc::node_down, describe(peer) + " is down: " + why.detail()));
+  link_.call([&](transport_host& host) { host.peer_down(peer, why); });
 }
 
 }  // namespace coactor::tcp

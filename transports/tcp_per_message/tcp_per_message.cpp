@@ -3,6 +3,12 @@
 // connection is the policy's own (it reads only the ack); the accepting side, which delivers and acks,
 // is the core's (tcp/transport_core.hpp).
 //
+// Failure detection: no connection lasts, so a peer is seen up on each exchange's handshake (and by the
+// core on the connections peers open), and seen gone only when a frame to it fails for want of it: the
+// connect refused or timed out, the connection lost before the ack, no ack in time, or a bye saying it
+// shut down. The frame goes back with its own error; then the core reports the incarnation that was up at
+// that address down, after what this policy still holds for the address (forget) went back too.
+//
 // State: what is below `mutex_` is guarded by it (an exchange's `done` too, so that shutdown and an
 // exchange finishing on another thread settle each frame exactly once). Host calls are made without the
 // mutex, through the core's link.
@@ -28,6 +34,7 @@ struct exchange {
   tcp::strand ex;
   asio::steady_timer timer;                // the ack deadline (strand)
   std::shared_ptr<tcp::connection> conn;   // set once connected (under the policy's mutex)
+  std::uint64_t incarnation = 0;           // the peer's, once its hello arrived (under the policy's mutex)
   bool done = false;                       // settled: acked, failed or given up (under the policy's mutex)
 };
 
@@ -97,6 +104,42 @@ class per_message_policy final : public tcp::connection_policy {
     core_.give_up(lost, error(errc::stopped, "the transport shut down"));
   }
 
+  tcp::frame_queue forget(const node_identity& node) override {
+    std::vector<std::shared_ptr<exchange>> cancelled;
+    tcp::frame_queue held;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = peers_.find(node.address);
+      if (stopped_ || node.address.empty() || it == peers_.end()) return {};
+      // After a restart, the frames on their way to the address go to the new incarnation, which answers
+      // for them; only those its handshake showed were with this one are held for it.
+      const std::uint64_t now_there = core_.up_at(node.address);
+      const bool replaced = now_there != 0 && now_there != node.incarnation;
+      for (auto x = exchanges_.begin(); x != exchanges_.end();) {
+        if ((*x)->address != node.address || (*x)->done || (replaced && (*x)->incarnation != node.incarnation)) {
+          ++x;
+          continue;
+        }
+        (*x)->done = true;
+        held.append((*x)->frame);
+        cancelled.push_back(*x);
+        x = exchanges_.erase(x);
+      }
+      peer_queue& q = it->second;
+      q.in_flight -= static_cast<unsigned>(cancelled.size());
+      if (!replaced) {
+        for (const std::string& f : q.frames) held.append(f);
+        q.frames.clear();
+      }
+      if (q.in_flight == 0 && q.frames.empty()) peers_.erase(it);
+    }
+    for (auto& x : cancelled) {
+      if (x->conn) static_cast<void>(x->conn->abort());
+      tcp::run_on(x->ex, [x] { x->timer.cancel(); });
+    }
+    return held;
+  }
+
  private:
   /// Starts an exchange (mutex held; the peer's in_flight already counts it).
   void start(std::string address, std::string frame) {
@@ -109,13 +152,26 @@ class per_message_policy final : public tcp::connection_policy {
   }
 
   void connected(const std::shared_ptr<exchange>& x, result<tcp::socket> s) {
-    if (!s) return settle(x, s.error());
+    if (!s) return settle(x, s.error(), true);
     tcp::connection_options o;
     o.handshake_timeout = options_.ack_timeout;
     o.reset_on_close = true;
     tcp::connection::handlers h;
     std::weak_ptr<tcp::transport_core> w = core_.weak_from_this();
     std::weak_ptr<exchange> wx = x;
+    h.hello = [w, this, wx](tcp::connection&, const wire::hello& hello) {
+      auto core = w.lock();
+      auto xx = wx.lock();
+      if (!core || !xx) return;
+      {
+        std::lock_guard lock(mutex_);
+        xx->incarnation = hello.node.incarnation;
+      }
+      core_.peer_seen(hello.node, [this, xx] {  // not if it was given up meanwhile (its peer reported down)
+        std::lock_guard lock(mutex_);
+        return !xx->done;
+      });
+    };
     h.frames = [w, this, wx](tcp::connection&, std::string_view frames) {
       auto core = w.lock();
       auto xx = wx.lock();
@@ -125,7 +181,8 @@ class per_message_policy final : public tcp::connection_policy {
       auto core = w.lock();
       auto xx = wx.lock();
       if (core && xx)
-        settle(xx, error(errc::unreachable, end.why.code() ? end.why.detail() : "the connection closed before the ack"));
+        settle(xx, error(errc::unreachable, end.why.code() ? end.why.detail() : "the connection closed before the ack"),
+               true);
     };
     std::shared_ptr<tcp::connection> conn;
     {
@@ -141,12 +198,17 @@ class per_message_policy final : public tcp::connection_policy {
       if (ec) return;
       if (auto core = w.lock())
         settle(x, error(errc::timeout, x->address + ": no ack within " + tcp::milliseconds(timeout) +
-                                           " (the frame may or may not have arrived)"));
+                                           " (the frame may or may not have arrived)"),
+               true);
     });
   }
 
   /// What came back: the ack (status 0, or the peer's refusal) or a bye.
   void on_answer(const std::shared_ptr<exchange>& x, std::string_view frames) {
+    // Heartbeats are no answer (none are asked of the peer here, but they mean nothing more anywhere).
+    while (!frames.empty() && tcp::frame_queue::kind_of(frames) == wire::frame_kind::heartbeat)
+      frames.remove_prefix(tcp::frame_queue::size_of(frames));
+    if (frames.empty()) return;
     const std::string_view f = frames.substr(0, tcp::frame_queue::size_of(frames));
     const wire::frame_kind kind = tcp::frame_queue::kind_of(f);
     if (kind != wire::frame_kind::ack && kind != wire::frame_kind::bye)
@@ -157,14 +219,18 @@ class per_message_policy final : public tcp::connection_policy {
     if (!status) return settle(x, error(errc::protocol, x->address + ": a malformed ack: " + status.error().detail()));
     if (kind == wire::frame_kind::ack && status->code == 0) return settle(x, error(std::error_code{}));
     const error refusal = status->to_error();
+    // A bye saying the peer shuts down: it is gone. Any other answer came from a node that is there.
+    const bool gone = kind == wire::frame_kind::bye && status->code == static_cast<int>(errc::stopped);
     settle(x, error(status->code ? refusal.code() : make_error_code(errc::unreachable),
                     x->address + (kind == wire::frame_kind::bye ? " closed the connection: " : " refused the frame: ") +
-                        refusal.detail()));
+                        refusal.detail()),
+           gone);
   }
 
   /// The frame's outcome (an empty code: acknowledged). Closes the connection (RST), starts the peer's
-  /// next frame, tells the host if the frame failed. Once per exchange.
-  void settle(const std::shared_ptr<exchange>& x, const error& why) {
+  /// next frame, tells the host if the frame failed, and, if it failed for want of the peer
+  /// (`peer_gone`), the core. Once per exchange.
+  void settle(const std::shared_ptr<exchange>& x, const error& why, bool peer_gone = false) {
     std::shared_ptr<tcp::connection> conn;
     {
       std::lock_guard lock(mutex_);
@@ -189,6 +255,7 @@ class per_message_policy final : public tcp::connection_policy {
     if (conn) conn->close(error(errc::stopped, "done"));
     if (why.code()) core_.link().call([&](transport_host& host) { host.undeliverable(x->frame, why); });
     core_.link().release(1);
+    if (peer_gone) core_.peer_lost_at(x->address, why);
   }
 
   tcp::transport_core& core_;  // owns this policy

@@ -2,14 +2,24 @@
 // frames when a connection does not work out. The connections themselves are the core's
 // (tcp/transport_core.hpp): it opens them for us, reads them, says bye when idle, reports refusals.
 //
+// Failure detection (the core reports up and down, transport_core.hpp): a peer incarnation that was up
+// and loses its connection (broken, or closed while it does not listen), or whose new connection fails,
+// gets peer_timeout to have one again: this node dials it again meanwhile (from at once, backing off up
+// to a quarter of the timeout), or waits for a peer that does not listen to dial back, and frames for it
+// wait. Then the core is told it is lost: it takes back what is held for it (forget) and reports it down.
+// A graceful close (idle) of a listening peer's connection is no failure: the next frame dials again.
+//
 // State: what is below `mutex_` is guarded by it. The core's events arrive on each connection's strand
 // and take the mutex for the table; host calls are made without it (a delivery may send, and sending
-// takes it).
+// takes it), and so are the core's peer events.
 #include <coactor/transports/tcp/transport_core.hpp>
 #include <coactor/transports/tcp_pooled.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -36,6 +46,11 @@ struct peer {
   std::shared_ptr<channel> sending;   // the connection its frames go on (connecting, open or closing)
   tcp::frame_queue waiting;           // frames while no connection takes them
   std::size_t waiting_retried = 0;    // the first frames of `waiting` are retries (their second try)
+  // Up, without a working connection since a failure: it has until `deadline` to get one.
+  bool reconnecting = false;
+  std::chrono::steady_clock::time_point deadline;
+  duration backoff{};                         // before the next dial after a failed one
+  std::unique_ptr<asio::steady_timer> timer;  // the next dial, or the deadline
 
   std::string describe() const {
     if (!address.empty()) return address;
@@ -73,7 +88,7 @@ class pooled_policy final : public tcp::connection_policy {
         // Held before the frame is handed on: its write may complete on another thread at once.
         held = core_.link().hold(1);
         if (p->sending && p->sending->open && p->sending->conn->send(frame)) return;
-        if (p->sending) {  // being opened, or closing: the next one opens after it
+        if (p->sending || p->reconnecting) {  // being opened, closing, or to be again: it waits for one
           p->waiting.append(frame);
           return;
         }
@@ -100,8 +115,7 @@ class pooled_policy final : public tcp::connection_policy {
       channel& ch = *it->second;
       merge_peer(hello.node, ch.owner);
       ch.open = true;
-      ch.retried_given = ch.owner->waiting_retried;
-      if (conn.send(ch.owner->waiting)) ch.owner->waiting_retried = 0;  // else it is closing already: closed() sees them
+      give_waiting(ch);
       return;
     }
     std::shared_ptr<peer> p = merge_peer(hello.node, nullptr);
@@ -113,7 +127,8 @@ class pooled_policy final : public tcp::connection_policy {
     ch->open = true;
     ch->target = hello.node.address.empty() ? conn.remote() : hello.node.address;
     p->sending = ch;
-    channels_.emplace(&conn, std::move(ch));
+    channels_.emplace(&conn, ch);
+    give_waiting(*ch);  // a peer that does not listen, back within its time
   }
 
   void closed(tcp::connection& conn, tcp::connection_end& end) override {
@@ -122,6 +137,7 @@ class pooled_policy final : public tcp::connection_policy {
     std::shared_ptr<peer> p;
     std::string who;
     error lost_why = shut_down();
+    std::uint64_t gone = 0;  // an incarnation out of time
     {
       std::lock_guard lock(mutex_);
       if (auto it = channels_.find(&conn); it != channels_.end()) {
@@ -144,13 +160,22 @@ class pooled_policy final : public tcp::connection_policy {
         const std::size_t retry = end.unwritten.frames();
         p->waiting.prepend(std::move(end.unwritten));
         p->waiting_retried += retry;
-        if (ch->outbound && !end.opened) {
+        // An incarnation that was up: a connection that broke, or the only way to a peer that does not
+        // listen, is to be had again within its time (a graceful close of a listening peer's is not a
+        // failure: the next frame dials again).
+        const bool failed = !end.graceful || p->address.empty() || (ch->outbound && !end.opened);
+        if (p->incarnation != 0 && failed && !p->sending) gone = lose(p, end.why);
+        if (gone) {
+          // (too late already: the core takes what waits)
+        } else if (ch->outbound && !end.opened && !p->reconnecting) {
           // The handshake failed (refused, timed out, not coactor): as for a failed connect.
           lost.append(std::move(p->waiting));
           p->waiting.clear();
           p->waiting_retried = 0;
         }
-        if (!p->waiting.empty() && !p->sending) {
+        if (gone || p->reconnecting) {
+          // dialled again by lose() or its timer
+        } else if (!p->waiting.empty() && !p->sending) {
           if (!p->address.empty()) {
             connect(p);
           } else {
@@ -169,6 +194,57 @@ class pooled_policy final : public tcp::connection_policy {
                                                 end.why.detail() + "); of the " + std::to_string(end.written) +
                                                 " frame(s) written on it, any the peer had not read yet are lost"));
     core_.give_up(lost, lost_why);
+    if (gone) core_.peer_lost(gone, out_of_time(who, end.why));
+  }
+
+  tcp::frame_queue forget(const node_identity& node) override {
+    std::vector<std::shared_ptr<tcp::connection>> open, opening;
+    tcp::frame_queue waiting;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = by_incarnation_.find(node.incarnation);
+      if (stopped_ || it == by_incarnation_.end()) return {};
+      std::shared_ptr<peer> p = it->second;
+      for (auto c = channels_.begin(); c != channels_.end();) {
+        if (c->second->owner != p) {
+          ++c;
+          continue;
+        }
+        (c->second->open ? open : opening).push_back(c->second->conn);
+        c->second->owner = nullptr;
+        c = channels_.erase(c);
+      }
+      if (p->sending) p->sending->owner = nullptr;  // still connecting: dropped when it is done
+      p->sending = nullptr;
+      waiting = std::move(p->waiting);
+      p->waiting.clear();
+      p->waiting_retried = 0;
+      stop_reconnecting(*p);
+      forget_if_unused(p, true);
+    }
+    // Frames given to its connections came before those still waiting. Those for its processes go back;
+    // those for a registered name are for its address, whoever is there now (a restart): dialled again.
+    tcp::frame_queue all, held, named;
+    for (auto& conn : open) all.append(conn->abort());
+    all.append(std::move(waiting));
+    for (auto& conn : opening) conn->close(error(errc::node_down, node.address + " is down"));
+    all.for_each([&](std::string_view f) {
+      (wire::target_incarnation(f) == 0 && !node.address.empty() ? named : held).append(f);
+    });
+    if (!named.empty()) {
+      std::lock_guard lock(mutex_);
+      if (stopped_) {
+        held.append(std::move(named));
+      } else {
+        std::shared_ptr<peer> there = find_peer(peer_ref{0, node.address});
+        there->waiting.append(std::move(named));
+        if (there->sending && there->sending->open)
+          give_waiting(*there->sending);
+        else if (!there->sending && !there->reconnecting)
+          connect(there);
+      }
+    }
+    return held;
   }
 
   void stop() override {
@@ -183,6 +259,7 @@ class pooled_policy final : public tcp::connection_policy {
         lost.append(std::move(p->waiting));
         p->waiting.clear();
         p->sending = nullptr;
+        stop_reconnecting(*p);
       };
       for (auto& [address, p] : by_address_) drain(p);
       for (auto& [incarnation, p] : by_incarnation_) drain(p);
@@ -231,6 +308,7 @@ class pooled_policy final : public tcp::connection_policy {
       if (auto it = by_incarnation_.find(p->incarnation); it != by_incarnation_.end() && it->second == p)
         by_incarnation_.erase(it);
       p->incarnation = node.incarnation;
+      stop_reconnecting(*p);  // a new incarnation: the old one's time was the core's business (restarted)
     }
     by_incarnation_[p->incarnation] = p;
     if (p->address.empty() && !node.address.empty()) {
@@ -240,8 +318,10 @@ class pooled_policy final : public tcp::connection_policy {
     return p;
   }
 
-  void forget_if_unused(const std::shared_ptr<peer>& p) {
-    if (p->sending || !p->waiting.empty()) return;
+  /// Drops a peer from the table once nothing is queued or open for it, and, unless `down`, it is not an
+  /// incarnation that is up (which the table keeps, to dial it again should its connection fail).
+  void forget_if_unused(const std::shared_ptr<peer>& p, bool down = false) {
+    if (p->sending || !p->waiting.empty() || (p->incarnation != 0 && !down)) return;
     if (auto it = by_address_.find(p->address); it != by_address_.end() && it->second == p) by_address_.erase(it);
     if (auto it = by_incarnation_.find(p->incarnation); it != by_incarnation_.end() && it->second == p)
       by_incarnation_.erase(it);
@@ -269,26 +349,110 @@ class pooled_policy final : public tcp::connection_policy {
     if (!conn) return;  // shut down
     {
       std::lock_guard lock(mutex_);
-      if (stopped_ || !ch->owner) return;  // the core closes it
-      ch->conn = conn;
-      channels_.emplace(conn.get(), ch);
+      if (stopped_) return;  // the core closes it
+      if (ch->owner) {
+        ch->conn = conn;
+        channels_.emplace(conn.get(), ch);
+      }
     }
+    if (!ch->owner) return conn->close(error(errc::stopped, "no longer needed"));  // its peer went down meanwhile
     core_.start(*conn);
   }
 
   void connect_failed(const std::shared_ptr<channel>& ch, const error& why) {
     tcp::frame_queue lost;
+    std::uint64_t gone = 0;
+    std::string who, address;
     {
       std::lock_guard lock(mutex_);
       std::shared_ptr<peer> p = std::exchange(ch->owner, nullptr);
       if (!p || p->sending != ch) return;
       p->sending = nullptr;
-      lost = std::move(p->waiting);
-      p->waiting.clear();
-      p->waiting_retried = 0;
-      forget_if_unused(p);
+      if (p->incarnation != 0) {  // up: it has until its deadline, and frames wait
+        who = p->describe();
+        gone = lose(p, why);
+        if (!gone) return;
+      } else {
+        lost = std::move(p->waiting);
+        p->waiting.clear();
+        p->waiting_retried = 0;
+        address = p->address;
+        forget_if_unused(p);
+      }
     }
     core_.give_up(lost, error(errc::unreachable, why.detail()));
+    if (gone) core_.peer_lost(gone, out_of_time(who, why));
+    // A peer met only on connections it opened (a per-message node's) is found gone by a dial that fails.
+    if (!address.empty()) core_.peer_lost_at(address, error(errc::unreachable, why.detail()));
+  }
+
+  // ---- an incarnation without a connection (mutex held) ----
+
+  /// `p` (up) has no working connection since `why`: it gets until its deadline for one; the next dial
+  /// is due now (the first) or after the backoff. Returns p's incarnation if its time is up.
+  std::uint64_t lose(const std::shared_ptr<peer>& p, const error& why) {
+    static_cast<void>(why);
+    const auto now = std::chrono::steady_clock::now();
+    const duration timeout = options_.peer_timeout;
+    if (!p->reconnecting) {
+      p->reconnecting = true;
+      p->deadline = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+      p->backoff = std::min<duration>(std::chrono::milliseconds(50), timeout / 4);
+      if (!p->address.empty()) connect(p);  // at once: most breaks are mended by the first dial
+      arm(p, p->deadline);
+      return 0;
+    }
+    if (now >= p->deadline) return p->incarnation;
+    arm(p, std::min(p->deadline, now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(p->backoff)));
+    p->backoff = std::min<duration>(p->backoff * 2, std::max<duration>(p->backoff, timeout / 4));
+    return 0;
+  }
+
+  void arm(const std::shared_ptr<peer>& p, std::chrono::steady_clock::time_point when) {
+    if (!p->timer) p->timer = std::make_unique<asio::steady_timer>(asio::make_strand(core_.io()));
+    p->timer->expires_at(when);
+    p->timer->async_wait([w = core_.weak_from_this(), this, wp = std::weak_ptr<peer>(p)](const std::error_code& ec) {
+      if (ec) return;
+      auto core = w.lock();  // the core owns this policy
+      if (auto target = wp.lock(); core && target) reconnect_due(target);
+    });
+  }
+
+  void stop_reconnecting(peer& p) {
+    p.reconnecting = false;
+    if (p.timer) p.timer->cancel();
+  }
+
+  /// The timer of a peer without a connection: dial again, or its time is up.
+  void reconnect_due(const std::shared_ptr<peer>& p) {
+    std::uint64_t gone = 0;
+    std::string who;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_ || !p->reconnecting) return;
+      if (p->sending && p->sending->open) return stop_reconnecting(*p);
+      if (std::chrono::steady_clock::now() >= p->deadline) {
+        gone = p->incarnation;
+        who = p->describe();
+      } else {
+        if (!p->sending && !p->address.empty()) connect(p);
+        arm(p, p->deadline);
+      }
+    }
+    if (gone) core_.peer_lost(gone, out_of_time(who, error(errc::unreachable, "no connection")));
+  }
+
+  error out_of_time(const std::string& who, const error& last) const {
+    return error(errc::unreachable, "no connection to " + who + " again within " + tcp::milliseconds(options_.peer_timeout) +
+                                        (last.code() ? " (" + last.detail() + ")" : std::string()));
+  }
+
+  /// Gives a channel that just opened the frames waiting for its peer (mutex held).
+  void give_waiting(channel& ch) {
+    peer& p = *ch.owner;
+    stop_reconnecting(p);
+    ch.retried_given = p.waiting_retried;
+    if (!p.waiting.empty() && ch.conn->send(p.waiting)) p.waiting_retried = 0;  // else it is closing already: closed() sees them
   }
 
   tcp::transport_core& core_;  // owns this policy
@@ -303,11 +467,31 @@ class pooled_policy final : public tcp::connection_policy {
 
 }  // namespace
 
+namespace {
+
+const tcp_pooled_options& checked(const tcp_pooled_options& o) {
+  using std::chrono::milliseconds;
+  if (o.peer_timeout < milliseconds(100))
+    throw std::invalid_argument("tcp_pooled_options: peer_timeout of " + tcp::milliseconds(o.peer_timeout) +
+                                " is below the 100ms minimum");
+  if (o.heartbeat_interval < duration::zero() ||
+      (o.heartbeat_interval > duration::zero() && o.heartbeat_interval < milliseconds(1)))
+    throw std::invalid_argument("tcp_pooled_options: heartbeat_interval must be zero (off) or at least 1ms");
+  if (o.heartbeat_interval >= o.peer_timeout)
+    throw std::invalid_argument("tcp_pooled_options: heartbeat_interval (" + tcp::milliseconds(o.heartbeat_interval) +
+                                ") must be shorter than peer_timeout (" + tcp::milliseconds(o.peer_timeout) + ")");
+  return o;
+}
+
+}  // namespace
+
 tcp_pooled_transport::tcp_pooled_transport(tcp_pooled_options options)
     : tcp::transport(tcp::transport_core::make<pooled_policy>("tcp_pooled",
                                                               {.handshake_timeout = options.connect_timeout,
                                                                .close_timeout = options.connect_timeout,
                                                                .idle_timeout = options.idle_timeout,
+                                                               .heartbeat_interval = checked(options).heartbeat_interval,
+                                                               .peer_timeout = options.peer_timeout,
                                                                .max_batch_bytes = options.max_batch_bytes},
                                                               options)) {}
 

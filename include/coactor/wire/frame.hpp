@@ -63,9 +63,28 @@ enum class frame_kind : std::uint8_t {
   failure = 5,  ///< the request `tag` failed (payload: errc + detail)
   ack = 6,      ///< per-message connections: the frame was taken (payload: errc 0 or the refusal)
   bye = 7,      ///< the sender closes the connection (payload: errc + reason)
+  heartbeat = 8,  ///< "still here": sent on an otherwise quiet connection whose peer's hello asked for them
+                  ///< (handshake.hpp, extension "heartbeat"); empty body; the transport consumes it
 };
+/// The highest kind this build knows: a frame of a kind above it (or 0) is refused as unknown.
+inline constexpr frame_kind last_frame_kind = frame_kind::heartbeat;
 
 inline constexpr std::uint16_t flag_to_name = 1;
+
+/// The incarnation of the node a data frame (message, request, reply, failure; complete, as frame_size()
+/// delimits it) is for: its target pid's, read from its header without parsing the rest. 0 for a frame
+/// to a registered name, of another kind, or too short to say.
+inline std::uint64_t target_incarnation(std::string_view frame) noexcept {
+  constexpr std::size_t header = length_bytes + 4;
+  if (frame.size() < header + 8) return 0;
+  const auto kind = static_cast<std::uint8_t>(frame[length_bytes]);
+  if (kind < static_cast<std::uint8_t>(frame_kind::message) || kind > static_cast<std::uint8_t>(frame_kind::failure)) return 0;
+  if (static_cast<unsigned char>(frame[length_bytes + 2]) & flag_to_name) return 0;
+  std::uint64_t incarnation = 0;
+  for (std::size_t i = 0; i < 8; ++i)
+    incarnation |= std::uint64_t{static_cast<unsigned char>(frame[header + i])} << (8 * i);
+  return incarnation;
+}
 
 struct frame_limits {
   std::size_t max_frame_bytes = (std::size_t{64} << 20) + 4096;  ///< a 64 MiB message plus its header
@@ -82,7 +101,8 @@ struct frame_view {
   std::string_view from_address;  ///< the sender's node address as sent (empty: the peer itself)
   std::uint64_t tag = 0;
   std::string_view type;     ///< the payload's type name (message, request, reply)
-  std::string_view payload;  ///< the encoded message; for failure/ack/bye: errc and detail (see read_status)
+  std::string_view payload;  ///< the encoded message; for failure/ack/bye: errc and detail (see read_status); for a
+                             ///< heartbeat: its body (empty; a receiver ignores whatever is there)
 };
 
 /// The 8 bytes every connection starts with: magic, u16 highest version, u16 lowest version (written as

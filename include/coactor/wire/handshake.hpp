@@ -14,6 +14,12 @@
 //   "mode"  how the node sends: "per-message" (a connection per frame, each frame waiting for its ack)
 //           or "pooled"; absent means pooled. The side that accepted a connection acks every message,
 //           request, reply and failure frame of a per-message peer; a pooled peer gets no acks.
+//   "heartbeat"  the interval, in whole milliseconds as decimal digits ("1000"), at which the node sends a
+//           heartbeat frame (frame_kind::heartbeat) on this connection when it has sent nothing else for
+//           that long; absent: it sends none. Heartbeats flow on a connection only when both hellos carry
+//           the extension (a node that did not announce them may not know the kind), and only then may
+//           either side declare the other down for silence (docs/protocol.md, "heartbeat"). A value that
+//           is not 1 to 86,400,000 ms is a malformed hello.
 //
 // A peer whose preamble or hello is wrong (not coactor, incompatible version, malformed hello, a frame
 // before the hello) is refused: the refusing side sends a bye frame naming the reason, when it can,
@@ -24,6 +30,7 @@
 #include <coactor/transport.hpp>
 #include <coactor/wire/frame.hpp>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,19 +48,28 @@ struct hello {
   node_identity node;
   std::uint32_t capabilities = 0;
   connection_mode mode = connection_mode::pooled;
-  /// The extensions other than "mode", as received.
+  /// The peer's heartbeat interval (extension "heartbeat"); zero when it sends none.
+  std::chrono::milliseconds heartbeat{0};
+  /// The extensions other than "mode" and "heartbeat", as received.
   std::vector<std::pair<std::string, std::string>> extensions;
 };
 
 /// Appends the preamble (saying the versions `versions`) and the hello frame of `self` (saying `mode`; a
-/// pooled hello carries no "mode": it is the default).
+/// pooled hello carries no "mode": it is the default), announcing heartbeats every `heartbeat` when it is
+/// not zero.
 void write_greeting(std::string& out, const node_identity& self, connection_mode mode = connection_mode::pooled,
-                    version_range versions = supported_versions);
+                    version_range versions = supported_versions, std::chrono::milliseconds heartbeat = {});
+
+/// The longest heartbeat interval a hello may announce (a day).
+inline constexpr std::chrono::milliseconds max_heartbeat_interval{86'400'000};
 
 /// Parses a hello frame (a complete frame, as frame_size() delimits it).
 result<hello> parse_hello(std::string_view frame);
 
 /// Appends a bye frame carrying `why`.
 void write_bye(std::string& out, const error& why);
+
+/// The heartbeat frame: kind 8, codec 0, flags 0, no body (8 bytes).
+std::string_view heartbeat_frame() noexcept;
 
 }  // namespace coactor::wire

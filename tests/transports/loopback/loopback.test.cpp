@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../counting_transport.hpp"
+
 #include <optional>
 #include <string>
 #include <thread>
@@ -85,4 +87,53 @@ TEST_CASE("loopback: frames a node had not delivered when it shut down come back
   CHECK(std::chrono::steady_clock::now() - start < 20s);
   REQUIRE(failed);
   CHECK(*failed == errc::unreachable);
+}
+
+// Failure detection: a peer is up at the first contact, on both sides; when a node shuts down, the nodes
+// that had it up hear it at once (no timer), after the frames it had not delivered came back to them.
+TEST_CASE("loopback: peers are up at the first contact, and down at once when one shuts down", "[loopback][failure_detection]") {
+  using transport_test::counting_transport;
+  using transport_test::frame_counts;
+  auto network = std::make_shared<loopback_network>();
+  auto at_a = std::make_shared<frame_counts>(), at_b = std::make_shared<frame_counts>();
+  thread_pool pool_a(1), pool_b(1);
+  node a(pool_a, {.name = "a", .transport = std::make_unique<counting_transport>(std::make_unique<loopback_transport>(network), at_a)});
+  auto b = std::make_unique<node>(
+      pool_b, node_options{.name = "b", .transport = std::make_unique<counting_transport>(std::make_unique<loopback_transport>(network), at_b)});
+  a.on_error([](const error&, const pid&) {});  // the frame that comes back, below
+  REQUIRE(a.listen("a:0"));
+  REQUIRE(b->listen("b:0"));
+  const pid server = b->spawn([](context self) -> process {
+    for (;;) {
+      message m = co_await self.receive();
+      if (m.is_request()) self.reply(m, 1);
+    }
+  });
+  bool answered = false;
+  a.spawn([&, server](context self) -> process { answered = static_cast<bool>(co_await self.request(server, 0, 10s)); });
+  std::thread b_thread([&] { pool_b.run(); });
+  pool_a.run();  // until the answer is in
+  pool_b.stop();
+  b_thread.join();
+  REQUIRE(answered);
+  const std::uint64_t b_incarnation = b->incarnation();
+  INFO("a heard:\n" << at_a->dump() << "b heard:\n" << at_b->dump());
+  CHECK(at_a->ups(b_incarnation) == 1);
+  CHECK(at_b->ups(a.incarnation()) == 1);
+  CHECK(at_b->about().at(0).given_back_before == 0);
+
+  a.spawn([server](context self) -> process {
+    self.send(server, 2);  // into b's inbox, where it stays: b's pool does not run
+    co_return;
+  });
+  pool_a.run();
+  b.reset();  // b shuts down: the frame goes back to a, then a hears b is down
+  CHECK(at_a->downs(b_incarnation) == 0);  // told by a's own drain, on a's scheduler
+  pool_a.run();
+  INFO("a heard:\n" << at_a->dump());
+  REQUIRE(at_a->downs(b_incarnation) == 1);
+  const auto down = at_a->about(b_incarnation).back();
+  CHECK(down.why == errc::stopped);
+  CHECK(down.given_back_before == 1);  // the frame first
+  CHECK(at_a->undeliverable.load() == 1);
 }

@@ -355,11 +355,14 @@ struct recording_host final : transport_host {
   node_identity id{1, "fake", "", codec::binary};
   not_a_pool sched;
   std::vector<error> lost;
+  std::vector<node_identity> up, down;
   const node_identity& identity() const noexcept override { return id; }
   coactor::scheduler& scheduler() noexcept override { return sched; }
   result<void> deliver(const node_identity&, std::string_view) override { return {}; }
   void undeliverable(std::string_view, const error& why) override { lost.push_back(why); }
   void report(const error&) override {}
+  void peer_up(const node_identity& peer) override { up.push_back(peer); }
+  void peer_down(const node_identity& peer, const error&) override { down.push_back(peer); }
 };
 
 }  // namespace
@@ -376,4 +379,6 @@ TEMPLATE_TEST_CASE("tcp: a node not on a thread_pool gets a clear error", "[tcp]
   REQUIRE(host.lost.size() == 1);
   CHECK(host.lost[0].detail().find("thread_pool") != std::string::npos);
   t->shutdown();
+  CHECK(host.up.empty());  // no peer was ever reached
+  CHECK(host.down.empty());
 }

@@ -269,6 +269,17 @@ class test_node {
   bool done_ = false;
 };
 
+/// Waits (polling) until `done()`, at most `limit`; returns done().
+template <class F>
+bool wait_until(F done, std::chrono::steady_clock::duration limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
 /// Results recorded by processes, read by the test after the node stopped.
 struct outcome {
   std::mutex mutex;
@@ -353,6 +364,17 @@ class raw_socket {
     out.append(buf, static_cast<std::size_t>(n));
     return true;
   }
+  /// Appends what arrives within `limit` to `out`: the number of bytes, 0 at EOF (or an error), -1 if
+  /// nothing came.
+  int read_for(std::string& out, std::chrono::milliseconds limit) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return -1;
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return 0;
+    out.append(buf, static_cast<std::size_t>(n));
+    return static_cast<int>(n);
+  }
   /// Everything until EOF, an error or the receive timeout.
   std::string read_all() {
     std::string out;
@@ -371,7 +393,9 @@ class raw_socket {
 /// Killed, if still running, when this object goes.
 class peer_process {
  public:
-  peer_process(std::string program, std::string arg) {
+  peer_process(std::string program, std::string arg) : peer_process(std::move(program), std::vector<std::string>{std::move(arg)}) {}
+  /// With more arguments (tcp_peer.cpp says which).
+  peer_process(std::string program, std::vector<std::string> args) {
     int out[2];
     if (::pipe(out) != 0) throw std::runtime_error("peer_process: pipe");
     posix_spawn_file_actions_t actions;
@@ -379,8 +403,10 @@ class peer_process {
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     posix_spawn_file_actions_addclose(&actions, out[0]);
     posix_spawn_file_actions_addclose(&actions, out[1]);
-    char* argv[] = {program.data(), arg.data(), nullptr};
-    const int failed = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv, environ);
+    std::vector<char*> argv{program.data()};
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int failed = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(out[1]);
     if (failed) {
@@ -401,6 +427,7 @@ class peer_process {
   }
   ~peer_process() {
     if (pid_ > 0) {
+      ::kill(pid_, SIGCONT);
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
@@ -423,6 +450,10 @@ class peer_process {
       std::this_thread::sleep_for(10ms);
     }
   }
+  /// Stops it (SIGSTOP: its sockets stay open, and it says nothing) or lets it go on (SIGCONT).
+  void pause() { ::kill(pid_, SIGSTOP); }
+  void resume() { ::kill(pid_, SIGCONT); }
+
   /// Kills it at once (SIGKILL: no shutdown, its sockets are closed by the kernel).
   void kill() {
     if (pid_ <= 0) return;

@@ -24,6 +24,7 @@
 #include <coactor/transport.hpp>
 #include <coactor/wire/frame.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -45,6 +46,15 @@ struct declared_properties {
   /// it: the request must fail (errc::too_large, or errc::unreachable with the receiver's reason), and
   /// both nodes go on.
   std::size_t max_frame_bytes = wire::frame_limits{}.max_frame_bytes;
+  /// The transport tells its host when peers come and go (transport_host::peer_up, peer_down): a peer is
+  /// up before the first frame from it is delivered, and a peer that shuts down is reported down once,
+  /// after every frame held for it was given back, within `detection_time` of its going (a transport that
+  /// learns it only by sending, such as tcp_per_message, on the next frame sent to it). When false, the
+  /// suite checks that the transport calls neither.
+  bool detects_failures = true;
+  /// How long after a peer shut down it may still be unreported (the suite waits that long, times the
+  /// slowdown, plus 2 s).
+  duration detection_time = std::chrono::seconds(3);
 };
 
 /// Where the nodes of one rule live: a scheduler they all share, the transports they use, and a clock to

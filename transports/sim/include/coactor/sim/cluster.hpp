@@ -42,6 +42,8 @@ std::vector<std::uint64_t> seeds(std::size_t count, std::uint64_t first = 1);
 struct cluster_options {
   link_settings link;         ///< default settings of every link
   bool keep_trace = true;     ///< keep every event (for printing and expectations); false: only the hash
+  /// A crashed node, or one whose link to a node stays cut, is reported down there after this (virtual).
+  duration peer_timeout = std::chrono::seconds(3);
 };
 
 class cluster {

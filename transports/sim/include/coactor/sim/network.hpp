@@ -15,6 +15,17 @@
 // A partition cuts a link (or both directions): frames sent over it, or in flight when it is cut, are
 // lost. A frame to an address where no node listens (crashed, never started) is refused: after one round
 // trip the sender's transport reports it undeliverable (errc::unreachable), as a refused TCP connect would.
+//
+// Failure detection, as tcp_pooled's heartbeats would see it, on virtual time and without frames of its
+// own (transport_host::peer_up/peer_down; both in the trace):
+//   up    a node hears of a peer at the first contact: a frame from the peer arriving (before it is
+//         delivered), or a frame of its own reaching the peer while the way back is not cut either (a
+//         handshake needs both ways). Again after the peer was reported down.
+//   down  peer_timeout after the peer crashed or shut down (frames still in flight to it are lost, as
+//         on a connection whose peer dies); or once the link from the peer to this node has been cut
+//         for peer_timeout (the node hears nothing from it: each side of a partition reports the other);
+//         or at once when another incarnation at the peer's address is heard of ("restarted").
+// The detection time is the network's peer_timeout (3 s by default, as tcp_pooled's).
 #pragma once
 
 #include <coactor/sim/scheduler.hpp>
@@ -44,7 +55,7 @@ struct link_settings {
 
 class network {
  public:
-  network(sim::scheduler& s, sim::trace& t, link_settings defaults = {});
+  network(sim::scheduler& s, sim::trace& t, link_settings defaults = {}, duration peer_timeout = std::chrono::seconds(3));
   ~network();
   network(const network&) = delete;
   network& operator=(const network&) = delete;
@@ -63,6 +74,10 @@ class network {
   void restore_all();
   bool is_cut(std::string_view from, std::string_view to) const;
 
+  /// How long until a crashed peer, or one whose link to a node stays cut, is reported down there.
+  duration peer_timeout() const noexcept { return peer_timeout_; }
+  void set_peer_timeout(duration d) { peer_timeout_ = d; }
+
  private:
   friend class transport;
   struct endpoint;
@@ -76,6 +91,7 @@ class network {
   // point to theirs.
   struct link_state {
     bool cut = false;
+    std::uint64_t cuts = 0;   ///< how many times it was cut: a check of a cut knows whether it is still that one
     bool configured = false;  ///< `settings` were set for this link; otherwise defaults_ apply
     link_settings settings;
     time_point free_at{};     ///< when the last frame given to this link arrives (FIFO and bandwidth)
@@ -85,6 +101,7 @@ class network {
   struct in_flight {
     network* net = nullptr;
     endpoint* target = nullptr;
+    endpoint* from = nullptr;
     const node_identity* sender = nullptr;  ///< kept alive by the sending endpoint
     link_state* link = nullptr;
     std::uint64_t key = 0;
@@ -103,6 +120,12 @@ class network {
   static void on_arrival(void* flight);
   void arrive(const in_flight& f);
   in_flight& take_flight();
+  // ---- failure detection ----
+  void contact(endpoint& observer, endpoint& peer);
+  void report_down(endpoint& observer, endpoint& peer, std::string_view why);
+  void check_departed(std::uint32_t number);
+  void check_cut(std::uint64_t key, std::uint64_t cuts, std::string from, std::string to);
+  void trace_peer(event_kind kind, const endpoint& observer, const endpoint& peer, std::string_view why);
   trace_event describe(std::string_view frame, const endpoint& from, std::string_view to_node) const;
   link_state& link(std::uint64_t key) { return links_[key]; }
   const link_settings& settings_of(const link_state& l) const noexcept { return l.configured ? l.settings : defaults_; }
@@ -124,6 +147,7 @@ class network {
   std::unordered_map<std::uint64_t, endpoint*> by_incarnation_;
   std::unordered_map<std::string, std::uint32_t, text_hash, std::equal_to<>> address_ids_;
   std::uint64_t routes_version_ = 1;  // changes whenever by_address_ or by_incarnation_ does
+  duration peer_timeout_;
 };
 
 }  // namespace coactor::sim

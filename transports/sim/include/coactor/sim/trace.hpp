@@ -26,6 +26,8 @@ enum class event_kind : std::uint8_t {
   partitioned, ///< a link was cut (from -> to)
   healed,      ///< a link was restored (from -> to)
   reported,    ///< a node's error hook was called (detail: the error)
+  peer_up,     ///< to_node's transport reports from_node up
+  peer_down,   ///< to_node's transport reports from_node down (detail: why)
 };
 
 std::string_view to_string(event_kind k) noexcept;

@@ -42,6 +42,19 @@
 // A peer violating the protocol (not coactor, another version, a bad hello, an oversized frame) is
 // refused with a bye frame naming the reason and reported.
 //
+// Failure detection (transport_host::peer_up/peer_down; docs/transports.md, rule 11). A peer incarnation is
+// up from its first completed handshake. Heartbeats: when both hellos announce them (heartbeat_interval
+// here; "heartbeat" in wire/handshake.hpp), each side writes a heartbeat frame on a connection on which it
+// has written nothing for heartbeat_interval, and a peer from which nothing at all arrived for
+// peer_timeout (at least 1.5 times the interval it announced) is declared down. A peer that announces
+// none (an older node, a client, heartbeat_interval zero) is never declared down for silence; and a
+// connection with heartbeats is never idle, so it stays open while both nodes live. It is also down
+// when it says goodbye (this transport says so in a bye at shutdown), when its connection breaks (or
+// closes, for a peer that does not listen, or a new one to it fails) and no connection to it works again
+// within peer_timeout (frames for it wait meanwhile; this node dials again), and when a hello from its
+// address names a new incarnation ("restarted"). Frames still held for it (queued, or given to its
+// connection and not known written) are undeliverable with errc::node_down before peer_down.
+//
 // Per-message peers: a tcp_per_message node's frames are received and acked (its hello says it wants
 // acks), and its connections are not used to send back: frames for it go on a connection this node
 // opens to its address, so it must listen to be answered.
@@ -65,10 +78,18 @@ struct tcp_pooled_options {
   duration connect_timeout = std::chrono::seconds(5);
   /// At most this many bytes of frames per write (a larger frame goes alone).
   std::size_t max_batch_bytes = std::size_t{1} << 20;
+  /// A heartbeat goes on a connection on which nothing was written for this long (announced in the
+  /// hello). Zero: no heartbeats, and none asked of peers. Shorter than peer_timeout.
+  duration heartbeat_interval = std::chrono::seconds(1);
+  /// A peer is declared down when nothing arrived from it for this long (with heartbeats), or when its
+  /// connection broke and none worked again for this long. At least 100 ms.
+  duration peer_timeout = std::chrono::seconds(3);
 };
 
 class tcp_pooled_transport final : public tcp::transport {
  public:
+  /// Throws std::invalid_argument if peer_timeout is under 100 ms, or heartbeat_interval is not zero and
+  /// not shorter than peer_timeout.
   explicit tcp_pooled_transport(tcp_pooled_options options = {});
 };
 

@@ -14,6 +14,12 @@
 //     shut down; the connection is closed once the peer's side is shut down too (EOF read).
 //   * closing at once (close): the socket is closed (with an RST if reset_on_close); frames not written
 //     are handed back in connection_end.
+//   * heartbeats: when both hellos announce them (options.heartbeat_interval here, the peer's "heartbeat"
+//     extension), a heartbeat frame is written whenever nothing was written for the interval, and a peer
+//     from which nothing at all was read for the silence limit (see silence_limit()) is reported through
+//     handlers::silent. One timer per connection watches the heartbeat, the silence and the idle timeout,
+//     armed for the earliest of their deadlines and re-armed only when it fires; reading and writing
+//     just note the time (once per read and per completed write, not per frame).
 //
 // Threads: send(), finish(), close(), abort() may be called from any thread. Everything else, and every
 // handler, runs on the connection's strand. Handlers are not called after abort(), nor after closed.
@@ -41,8 +47,14 @@ struct connection_options {
   duration handshake_timeout = std::chrono::seconds(5);
   /// A graceful close (finish) taking longer than this is cut short.
   duration close_timeout = std::chrono::seconds(5);
-  /// No frame read or written for this long: handlers::idle. Zero: never.
+  /// No frame read or written for this long: handlers::idle. Zero: never. (Heartbeats are frames: a
+  /// connection carrying them is never idle.)
   duration idle_timeout = duration::zero();
+  /// This side's heartbeat interval, announced in its hello; zero: no heartbeats (not announced).
+  duration heartbeat_interval = duration::zero();
+  /// With heartbeats on both sides: nothing read from the peer for this long (or for 1.5 times the
+  /// interval the peer announced, if longer) is handlers::silent.
+  duration peer_timeout = std::chrono::seconds(3);
   /// At most this many bytes of frames per write (a larger frame goes alone).
   std::size_t max_batch_bytes = std::size_t{1} << 20;
   /// Frames larger than the limit are refused.
@@ -83,6 +95,9 @@ class connection : public std::enable_shared_from_this<connection> {
     std::function<void(connection&, std::size_t n)> written;
     /// Nothing read or written for idle_timeout (optional; called again after another idle period).
     std::function<void(connection&)> idle;
+    /// Heartbeats are on and nothing was read from the peer for silence_limit(); `why` says so
+    /// (errc::timeout). Optional: without it the connection closes with `why`.
+    std::function<void(connection&, const error& why)> silent;
     /// The connection is closed. The last call.
     std::function<void(connection&, connection_end)> closed;
   };
@@ -105,6 +120,10 @@ class connection : public std::enable_shared_from_this<connection> {
   wire::connection_mode peer_mode() const noexcept { return peer_mode_; }
   /// The protocol version agreed with the peer (wire::check_preamble); 0 until its preamble was read.
   std::uint16_t version() const noexcept { return version_; }
+  /// Both hellos announced heartbeats: they flow, and the peer is watched for silence. Valid as peer().
+  bool heartbeats() const noexcept { return silence_limit_ > duration::zero(); }
+  /// How long the peer may say nothing before handlers::silent (zero without heartbeats). Valid as peer().
+  duration silence_limit() const noexcept { return silence_limit_; }
 
   /// Writes this node's greeting (saying `mode`) and starts reading (the handshake, then frames). Frames
   /// given to send() before start() follow the greeting in the same write.
@@ -127,8 +146,11 @@ class connection : public std::enable_shared_from_this<connection> {
   void close(const error& why);
   /// For the transport's shutdown: no handler is called any more; closes the socket (on the strand, or
   /// at once when the io_context is stopped); returns the frames not known to be written (queued ones,
-  /// and those of a write still in flight).
+  /// and those of a write still in flight). With a farewell (set_farewell), a bye carrying it is written
+  /// first when the stream is between frames (no write in flight), without waiting for room.
   frame_queue abort();
+  /// The bye abort() writes, if it can: the transport shutting down says so to its peers.
+  void set_farewell(const error& why);
 
  private:
   void begin();
@@ -146,7 +168,9 @@ class connection : public std::enable_shared_from_this<connection> {
   void progress_finish();
   void fail(const error& why);
   void complete_close();
-  void arm_idle();
+  void arm_watch();
+  void on_watch();
+  void write_farewell();
   bool detached() const;
 
   // Fixed at construction.
@@ -159,7 +183,7 @@ class connection : public std::enable_shared_from_this<connection> {
   handlers handlers_;
   asio::steady_timer handshake_timer_;
   asio::steady_timer close_timer_;
-  asio::steady_timer idle_timer_;
+  asio::steady_timer watch_timer_;  // heartbeats, silence, idleness (arm_watch)
   // The read buffer: bytes [start_, end_) not yet consumed. Grown without zero-filling it (resizing a
   // std::string would write every byte: 64 KiB per connection, most of a per-message send's cost).
   class read_buffer {
@@ -195,7 +219,9 @@ class connection : public std::enable_shared_from_this<connection> {
   bool closing_ = false;
   bool ended_ = false;
   error end_why_{std::error_code{}};
-  std::chrono::steady_clock::time_point last_activity_;
+  duration silence_limit_ = duration::zero();      // set at the hello: heartbeats on both sides
+  std::chrono::steady_clock::time_point last_read_;   // bytes arrived
+  std::chrono::steady_clock::time_point last_write_;  // a write completed
 
   // Guarded by mutex_ (touched by send() from any thread).
   mutable std::mutex mutex_;
@@ -211,6 +237,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool accepting_ = true;
   bool detached_ = false;
   std::uint64_t written_ = 0;
+  std::string farewell_;         // a bye for abort() to write (set_farewell)
 };
 
 }  // namespace coactor::tcp

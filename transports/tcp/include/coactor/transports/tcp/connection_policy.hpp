@@ -43,6 +43,12 @@ class connection_policy {
   /// retries them or gives them up, and releases their work.
   virtual void closed(connection& /*conn*/, connection_end& /*end*/) {}
 
+  /// The incarnation `peer` is down (transport_core::peer_lost): the policy drops what it knows of it,
+  /// closes the connections it opened or sends on for it (abort, so that they call nothing), and returns
+  /// every frame it held for it that is not known written, in the order given, for the core to give back
+  /// before peer_down. Called without the core's locks, never after stop().
+  virtual frame_queue forget(const node_identity& /*peer*/) { return {}; }
+
   /// transport::shutdown: takes no more frames; gives up every frame it holds (queued, or given to a
   /// connection and not known written: it aborts those connections) as errc::stopped. The host is still
   /// reachable during the call.

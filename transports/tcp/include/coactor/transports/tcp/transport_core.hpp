@@ -10,13 +10,26 @@
 //   * a bye from the peer: it stops taking frames, flushes and closes gracefully. Any other kind of frame
 //     is a protocol violation: refused (a bye naming it, then the connection closes).
 //   * nothing read or written for idle_timeout: it says bye (errc::timeout, "idle") and closes
-//     gracefully.
+//     gracefully. A heartbeat frame (both hellos announced heartbeats, connection.hpp) is consumed here:
+//     never delivered, never acked.
 //   * it reports what it refused (a protocol violation, an oversized frame) and an accepted connection
 //     whose handshake failed.
 // Once the hello of an accepted connection from a pooled peer has arrived, the connection is offered
 // to the policy, if it sends_on_accepted() (tcp_pooled sends back to that peer on it); a connection a
 // per-message peer opened carries only acks back. When a connection closes, the policy gets back the
 // frames it gave it that were not written (connection_policy::closed).
+//
+// Failure detection: the core keeps which peer incarnations are up, and tells the host (peer_up,
+// peer_down) for both policies:
+//   * up: the first completed handshake with an incarnation (any connection, or a policy's exchange:
+//     peer_seen), before any frame from it is delivered; again after it was reported down.
+//   * down (peer_lost), once per incarnation that was up: its heartbeats stopped (handlers::silent); it
+//     said bye because it shut down (a bye with errc::stopped; this core says so to every peer at
+//     shutdown); a hello from its address shows another incarnation ("restarted"); or its policy says it
+//     is gone (tcp_pooled: no connection again within peer_timeout; tcp_per_message: a send failed).
+//     First the policy gives up what it holds for the peer (connection_policy::forget), its connections
+//     are closed, and every frame not known written goes back to the host (errc::node_down); then
+//     peer_down. One peer event is told at a time, in the order decided, and never after shutdown.
 //
 // Threads and locks: the core's mutex guards its own state only (stopped, the listener, the connections);
 // nothing is called under it. Starting a connection takes no lock. Host calls go through link(), which shutdown()
@@ -29,11 +42,14 @@
 #include <coactor/transports/tcp/net.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <thread>
+#include <unordered_map>
 #include <utility>
 
 namespace coactor::tcp {
@@ -79,12 +95,40 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   void give_up(const frame_queue& frames, const error& why);
   void report(const error& what);
 
+  /// A handshake with `peer` completed (on a connection of the policy's own: the core sees the others),
+  /// on a connection that is still in use if `in_use()` says so (asked once no other peer event is being
+  /// told: a connection closed by a peer_down meanwhile does not bring its peer up again). Call without a
+  /// lock of the policy's held, as for the three below.
+  void peer_seen(const node_identity& peer, const std::function<bool()>& in_use = {});
+  /// The incarnation is gone, for `why` (see above); nothing if it is not up.
+  void peer_lost(std::uint64_t incarnation, const error& why);
+  /// The incarnation up at `address` is gone; nothing if none is.
+  void peer_lost_at(std::string_view address, const error& why);
+  /// The incarnation up at `address`, 0 if none.
+  std::uint64_t up_at(std::string_view address);
+
  private:
   connection::handlers handlers_for(bool accepted);
   void accepted(result<socket> s);
   void opened(connection& conn, const wire::hello& hello, bool accepted);
   void dispatch(connection& conn, std::string_view frames, bool acked);
   void closed(connection& conn, connection_end end, bool accepted);
+  /// Tells the host that `peer` is down (the baton held): what is held for it goes back first.
+  void tell_down(const node_identity& peer, const error& why);
+
+  /// One peer event at a time: decided and told to the host while holding the baton (not a lock: a host
+  /// call that comes back to the core on the same thread goes on, nested).
+  class baton {
+   public:
+    explicit baton(transport_core& core);
+    ~baton();
+    baton(const baton&) = delete;
+    baton& operator=(const baton&) = delete;
+
+   private:
+    transport_core& core_;
+    bool nested_ = false;
+  };
 
   const std::string name_;
   const connection_options peer_options_;
@@ -102,7 +146,19 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   std::mutex mutex_;
   bool stopped_ = false;
   std::shared_ptr<listener> listener_;
-  std::unordered_set<std::shared_ptr<connection>> connections_;  // peer connections not closed yet
+  struct peer_connection {
+    std::shared_ptr<connection> conn;
+    std::uint64_t incarnation = 0;  // from its hello; 0 until then
+    bool acks = false;              // a per-message peer's: it carries only the core's acks
+  };
+  std::unordered_map<const connection*, peer_connection> connections_;  // peer connections not closed yet
+  std::unordered_map<std::uint64_t, node_identity> up_;                 // incarnations reported up
+  std::unordered_map<std::string, std::uint64_t> up_at_;                // the incarnation up at an address
+
+  std::mutex baton_mutex_;  // the baton's (never held while calling out)
+  std::condition_variable baton_free_;
+  std::thread::id baton_holder_;
+  bool baton_held_ = false;
 };
 
 }  // namespace coactor::tcp
