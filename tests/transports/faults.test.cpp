@@ -5,10 +5,13 @@
 // transport's failure detection would. How each transport detects failures: the conformance suite.
 #include <coactor/coactor.hpp>
 #include <coactor/transports/loopback.hpp>
+#include <coactor/transports/tcp_pooled.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <optional>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -237,4 +240,58 @@ TEST_CASE("faults: a monitor or link to a node that cannot be reached fires noco
   });
   n.pool.run();
   CHECK(kinds == std::vector<exit_kind>{exit_kind::noconnection, exit_kind::noconnection});
+}
+
+// Over TCP, end to end: the server's node stops running (its scheduler, and with it its heartbeats,
+// stop; its processes never end), and the client's monitor fires noconnection and its pending request
+// fails with node_down within peer_timeout, long before the request's own timeout. (A peer that says
+// goodbye, restarts or is killed: tests/transports/tcp_pooled/failure_detection.test.cpp.)
+TEST_CASE("faults: over tcp_pooled, a server node that goes away fires the client's monitor and fails its request",
+          "[faults][tcp]") {
+  tcp_pooled_options fast;
+  fast.heartbeat_interval = 100ms;
+  fast.peer_timeout = 500ms;
+  thread_pool client_pool(1);
+  node client(client_pool, {.name = "client", .transport = std::make_unique<tcp_pooled_transport>(fast)});
+  std::optional<node> server;
+  server.emplace(node_options{.name = "server", .threads = 1, .transport = std::make_unique<tcp_pooled_transport>(fast)});
+  auto bound = server->listen("127.0.0.1:0");
+  REQUIRE(bound);
+  REQUIRE(server->register_name("server", server->spawn([](context self) -> process {
+    for (;;) {
+      message m = co_await self.receive();
+      if (m.is<go>()) self.reply(m, self.pid());  // the first request: who are you
+    }                                               // the others are never answered
+  })));
+  std::thread server_thread([&] { server->run(); });
+  result<message> pending = error(errc::io);
+  std::optional<down> seen;
+  duration waited{};
+  std::atomic<bool> asking{false};
+  const process_name name{bound->to_string(), "server"};
+  client.spawn([&, name](context self) -> process {
+    auto who = co_await self.request<pid>(name, go{}, 5s);
+    REQUIRE(who);
+    self.monitor(*who);
+    asking = true;
+    const time_point start = self.now();
+    pending = co_await self.request(*who, note{1}, 30s);
+    waited = self.now() - start;
+    auto d = co_await self.receive<down>(5s);
+    if (d) seen = **d;
+  });
+  std::thread stopper([&] {
+    while (!asking) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(50ms);  // the request is on its way
+    server->stop();
+  });
+  client_pool.run();
+  stopper.join();
+  server_thread.join();
+  server.reset();
+  REQUIRE_FALSE(pending);
+  CHECK(pending.error() == errc::node_down);
+  CHECK(waited < 10s);
+  REQUIRE(seen);
+  CHECK(seen->reason.kind == exit_kind::noconnection);
 }
