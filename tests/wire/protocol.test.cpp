@@ -391,3 +391,36 @@ TEST_CASE("protocol: a client without processes may send with no sender, or as a
   server.stop();
   CHECK(server.errors().size() == 0);
 }
+
+TEST_CASE("protocol: a heartbeat is the transport's: never delivered, refused or acked, on either kind of connection",
+          "[protocol][heartbeat][tcp]") {
+  auto seq_to_server = [](unsigned n) {
+    return frame(wire::frame_kind::message, 1, wire::flag_to_name,
+                 str("server") + le64(0) + varint(0) + str("tcp_test::seq") + bytes_of({1, 2 * n}));
+  };
+  test_node server("server", pooled::make());
+  const std::string address = server.serve_from_here();
+  // Per-message: one ack per data frame, none for the heartbeat.
+  raw_socket s;
+  REQUIRE(s.connect(address));
+  std::string out;
+  wire::write_greeting(out, node_identity{77, "raw", "", codec::binary}, wire::connection_mode::per_message);
+  out += seq_to_server(0) + std::string(wire::heartbeat_frame());
+  wire::write_bye(out, error(errc::stopped, "done"));  // the node flushes its acks and closes: read to EOF
+  s.write(out);
+  CHECK(kinds_in(s.read_all()) == std::vector<wire::frame_kind>{wire::frame_kind::hello, wire::frame_kind::ack});
+  // Pooled, heartbeats not agreed (this client announced none): a heartbeat is still no error.
+  wire_peer peer;
+  REQUIRE(peer.open(address, preamble(1, 0)));
+  peer.write(seq_to_server(1) + std::string(wire::heartbeat_frame()) + seq_to_server(2));
+  peer.write(request_to_server(1, 5, "tcp_test::count_query", bytes_of({1, 0})));
+  std::string keep;
+  auto reply = peer.next(keep);
+  REQUIRE(reply);
+  CHECK(reply->kind == wire::frame_kind::reply);
+  CHECK(reply->payload == bytes_of({2, 6, 1}));  // all three messages, in order: nothing else counted
+  server.stop();
+  CHECK(server->stats().bad_frames == 0);
+  INFO(server.errors().dump());
+  CHECK(server.errors().size() == 0);
+}

@@ -230,6 +230,14 @@ class test_node {
     return process_name{node_.address(), "server"};
   }
 
+  /// listen(), serve_here() and start(), for a server that only answers: returns its address.
+  std::string serve_from_here() {
+    std::string address = listen();
+    serve_here();
+    start();
+    return address;
+  }
+
   /// Runs the node on a thread of its own until it runs out of work or stop(). Can be called again
   /// once run() returned (after spawning more).
   void start() {
@@ -268,6 +276,21 @@ class test_node {
   std::condition_variable done_cv_;
   bool done_ = false;
 };
+
+/// The kinds of the frames after the preamble in what a node wrote to a raw socket (its hello first), as
+/// far as they are complete.
+inline std::vector<wire::frame_kind> kinds_in(std::string_view bytes) {
+  std::vector<wire::frame_kind> kinds;
+  if (bytes.size() < wire::preamble_bytes) return kinds;
+  bytes.remove_prefix(wire::preamble_bytes);
+  for (;;) {
+    auto size = wire::frame_size(bytes);
+    if (!size || *size == 0 || *size > bytes.size()) break;
+    kinds.push_back(static_cast<wire::frame_kind>(bytes[wire::length_bytes]));
+    bytes.remove_prefix(*size);
+  }
+  return kinds;
+}
 
 /// Waits (polling) until `done()`, at most `limit`; returns done().
 template <class F>

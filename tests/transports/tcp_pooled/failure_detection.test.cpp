@@ -27,20 +27,6 @@ constexpr auto slack = 1s * slowdown;
 
 double ms(clock_type::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-/// The kinds of the frames after the preamble in what a node wrote to a raw socket (its hello first).
-std::vector<wire::frame_kind> kinds_in(std::string_view bytes) {
-  std::vector<wire::frame_kind> kinds;
-  if (bytes.size() < wire::preamble_bytes) return kinds;
-  bytes.remove_prefix(wire::preamble_bytes);
-  for (;;) {
-    auto size = wire::frame_size(bytes);
-    if (!size || *size == 0 || *size > bytes.size()) break;
-    kinds.push_back(static_cast<wire::frame_kind>(bytes[wire::length_bytes]));
-    bytes.remove_prefix(*size);
-  }
-  return kinds;
-}
-
 std::size_t heartbeats_in(std::string_view bytes) {
   const auto kinds = kinds_in(bytes);
   return static_cast<std::size_t>(std::count(kinds.begin(), kinds.end(), wire::frame_kind::heartbeat));

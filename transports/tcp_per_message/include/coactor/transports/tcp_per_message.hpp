@@ -46,6 +46,14 @@
 // in flight are undeliverable with errc::stopped. A frame over the frame limit: errc::too_large at
 // once, never sent. A frame the peer refused after reading it (a non-zero ack): its code and reason.
 //
+// Failure detection (transport_host::peer_up/peer_down; docs/transports.md, rule 11): no connection lasts
+// and no heartbeat flows, so a peer incarnation is up from a completed handshake (of a frame this node
+// sends, or of one the peer sends), and found gone at the next frame sent to it that fails for want of it
+// (connect refused or timed out, the connection lost before the ack, no ack in time, a bye saying it shut
+// down): that frame goes back with its own error, the frames queued or in flight for that address as
+// errc::node_down, then the incarnation up there is reported down. A hello from its address with another
+// incarnation reports the old one down at once ("restarted").
+//
 // Threads: needs a node on a coactor::thread_pool (its io_context runs the sockets). send() may be called
 // from any thread and never blocks.
 #pragma once
