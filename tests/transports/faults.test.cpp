@@ -39,6 +39,7 @@ class injector final : public transport, private transport_host {
 
   void report_down(const node_identity& peer, const error& why) { host_->peer_down(peer, why); }
   void report_up(const node_identity& peer) { host_->peer_up(peer); }
+  result<void> inject(const node_identity& from, std::string_view frame) { return host_->deliver(from, frame); }
 
  private:
   const node_identity& identity() const noexcept override { return host_->identity(); }
@@ -294,4 +295,19 @@ TEST_CASE("faults: over tcp_pooled, a server node that goes away fires the clien
   CHECK(waited < 10s);
   REQUIRE(seen);
   CHECK(seen->reason.kind == exit_kind::noconnection);
+}
+
+// A transport's own frame (here a heartbeat, which the TCP transports consume) that a transport passes
+// to its node by mistake is refused and reported like any misplaced frame; the node goes on.
+TEST_CASE("faults: a heartbeat frame given to a node is refused and reported", "[faults][hostile]") {
+  pair_of_nodes n;
+  std::vector<std::string> errors;
+  n.a.on_error([&](const error& e, const pid&) { errors.push_back(e.message()); });
+  const std::string heartbeat("\x04\0\0\0\x08\0\0\0", 8);
+  auto r = n.a_transport->inject({42, "b", "b:1", codec::binary}, heartbeat);
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == errc::protocol);
+  CHECK(n.a.stats().bad_frames == 1);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].find("unexpected frame of kind 8") != std::string::npos);
 }
