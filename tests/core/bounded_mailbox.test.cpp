@@ -101,7 +101,7 @@ TEST_CASE("bounded mailbox: send_when_room times out with queue_full, or fails w
   std::vector<std::string> outcomes;
   pid stuck = n.spawn([](context self) -> process {
     self.limit_mailbox(1);
-    co_await self.receive<drain>(200ms);  // never takes an item; ends after 200 ms
+    static_cast<void>(co_await self.receive<drain>(200ms));  // never takes an item; ends after 200 ms
   });
   n.spawn([&, stuck](context self) -> process {
     co_await self.yield_now();

@@ -214,7 +214,7 @@ TEST_CASE("link: unlink stops the propagation, a link to a process that is gone 
     pid unlinked = self.spawn([failing](context s) -> process {
       s.link(failing);
       s.unlink(failing);
-      co_await s.receive<go>(200ms);  // survives, then returns
+      static_cast<void>(co_await s.receive<go>(200ms));  // survives, then returns
     });
     pid gone = self.spawn([](context) -> process { co_return; });
     pid linker = self.spawn([gone](context s) -> process {

@@ -135,7 +135,7 @@ TEST_CASE("faults: links across nodes propagate both ways, and unlink and demoni
     co_await self.receive<go>();
     throw std::runtime_error("b failed");
   });
-  pid quiet = n.b.spawn([](context self) -> process { co_await self.receive<go>(300ms); });
+  pid quiet = n.b.spawn([](context self) -> process { static_cast<void>(co_await self.receive<go>(300ms)); });
   n.a.spawn([&, crasher, quiet](context self) -> process {
     pid partner = self.spawn([crasher](context s) -> process {
       s.link(crasher);
@@ -144,7 +144,7 @@ TEST_CASE("faults: links across nodes propagate both ways, and unlink and demoni
     pid survivor = self.spawn([quiet](context s) -> process {
       s.link(quiet);
       s.unlink(quiet);
-      co_await s.receive<go>(500ms);
+      static_cast<void>(co_await s.receive<go>(500ms));
     });
     self.monitor(partner);
     self.monitor(survivor);
@@ -178,8 +178,8 @@ TEST_CASE("faults: a peer reported down fires monitors and links with noconnecti
   duration waited{};
   std::vector<node_down> node_events;
   exit_message trapped;
-  pid silent = n.b.spawn([](context self) -> process { co_await self.receive<go>(1s); });
-  pid linked = n.b.spawn([](context self) -> process { co_await self.receive<go>(1s); });
+  pid silent = n.b.spawn([](context self) -> process { static_cast<void>(co_await self.receive<go>(1s)); });
+  pid linked = n.b.spawn([](context self) -> process { static_cast<void>(co_await self.receive<go>(1s)); });
   REQUIRE(n.b.register_name("svc", linked));
   exit_reason name_down;
   n.a.spawn([&](context self) -> process {
@@ -187,7 +187,7 @@ TEST_CASE("faults: a peer reported down fires monitors and links with noconnecti
     auto d = co_await self.receive<down>(5s);
     if (d) name_down = (*d)->reason;
   });
-  n.a.spawn([&, silent](context self) -> process {
+  n.a.spawn([&](context self) -> process {
     self.watch_nodes();
     auto d = co_await self.receive<node_down>(5s);
     if (d) node_events.push_back(**d);
