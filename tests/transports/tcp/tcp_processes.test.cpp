@@ -47,24 +47,10 @@ TEMPLATE_TEST_CASE("tcp: the peer process is killed mid-stream: failures are rep
   const process_name name{peer.address(), "server"};
   test_node client("client", TestType::make_fast_failing());
   client.listen();
-  std::atomic<int> answered{0};
-  std::optional<error> last_failure;
-  client->spawn([&, name](context self) -> process {
-    for (std::int64_t i = 0; i < 1'000'000; ++i) {
-      self.send(name, seq{i});
-      if (i % 10 != 9) continue;
-      auto r = co_await self.request<count_reply>(name, count_query{}, 2s);
-      if (r) {
-        answered.fetch_add(1);
-        continue;
-      }
-      last_failure = r.error();
-      if (r.error() != errc::unreachable) continue;
-      // The node is gone, and we were told. One-way messages to it now are reported as lost.
-      for (int k = 0; k < 3; ++k) self.send(name, seq{-1});
-      co_return;
-    }
-  });
+  stream_outcome streamed;
+  std::atomic<int>& answered = streamed.answered;
+  std::optional<error>& last_failure = streamed.last_failure;
+  stream_until_gone(client, name, streamed);
   client.start();
   const auto start = std::chrono::steady_clock::now();
   while (answered.load() < 5 && std::chrono::steady_clock::now() - start < 10s) std::this_thread::sleep_for(10ms);

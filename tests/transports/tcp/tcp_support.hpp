@@ -316,6 +316,34 @@ struct outcome {
 // ---- raw sockets ----
 
 /// An address on 127.0.0.1 where nothing listens (a port the kernel just gave out and took back).
+/// What stream_until_gone's process saw: the counts answered, and the failure that ended it.
+struct stream_outcome {
+  std::atomic<int> answered{0};
+  std::optional<error> last_failure;
+};
+
+/// Spawns on `client` a process that streams `seq`s to `name` (asking for the count every tenth) until
+/// it is told the node is unreachable; then it sends three more one-way messages, which must be
+/// reported as lost, and ends. For tests that make the node go away mid-stream.
+inline void stream_until_gone(test_node& client, const process_name& name, stream_outcome& out) {
+  client->spawn([&out, name](context self) -> process {
+    for (std::int64_t i = 0; i < 1'000'000; ++i) {
+      self.send(name, seq{i});
+      if (i % 10 != 9) continue;
+      auto r = co_await self.request<count_reply>(name, count_query{}, 2s);
+      if (r) {
+        out.answered.fetch_add(1);
+        continue;
+      }
+      out.last_failure = r.error();
+      if (r.error() != errc::unreachable) continue;
+      // The node is gone, and we were told. One-way messages to it now are reported as lost.
+      for (int k = 0; k < 3; ++k) self.send(name, seq{-1});
+      co_return;
+    }
+  });
+}
+
 inline std::string closed_address() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
