@@ -259,4 +259,6 @@ result<void> node_core::unregister_name(std::string_view name) {
 
 coactor::node_stats node_core::stats() const noexcept { return counters_.stats(router_ ? router_->bad_frames() : 0); }
 
+std::vector<peer_stats> node_core::peers() const { return router_ ? router_->peers() : std::vector<peer_stats>{}; }
+
 }  // namespace coactor::detail

@@ -11,6 +11,7 @@
 #include <coactor/node.hpp>
 #include <coactor/node_address.hpp>
 #include <coactor/node_events.hpp>
+#include <coactor/peer_stats.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process.hpp>
 #include <coactor/process_name.hpp>

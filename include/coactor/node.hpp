@@ -26,6 +26,7 @@
 #include <coactor/error.hpp>
 #include <coactor/node_address.hpp>
 #include <coactor/node_stats.hpp>
+#include <coactor/peer_stats.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/process_name.hpp>
 #include <coactor/result.hpp>
@@ -150,6 +151,9 @@ class node {
   void on_error(error_hook hook) { core_->set_error_hook(std::move(hook)); }
 
   node_stats stats() const noexcept { return core_->stats(); }
+  /// What the transport counted for each peer node incarnation (peer_stats.hpp): frames sent, delivered,
+  /// failed and received. Empty without a transport, or with one that counts nothing.
+  std::vector<peer_stats> peers() const { return core_->peers(); }
 
   /// Runs the scheduler on the calling thread (and the pool's other workers) until stop() or until no
   /// process is left and the transport holds no frame (see node_options::flush_timeout).

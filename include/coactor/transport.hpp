@@ -20,10 +20,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace coactor {
 
 class scheduler;
+struct peer_stats;
 
 /// Who a node is, as it introduces itself in the handshake.
 struct node_identity {
@@ -99,6 +101,10 @@ class transport {
   /// Stops accepting, gives back every frame it holds (errc::stopped), closes every connection. Called
   /// by the node's destructor; once it returns, the transport never calls its host again.
   virtual void shutdown() = 0;
+
+  /// What it counted per peer incarnation (peer_stats.hpp, which callers include); empty for a transport
+  /// that counts nothing. Callable from any thread.
+  virtual std::vector<peer_stats> peers() const;
 };
 
 }  // namespace coactor

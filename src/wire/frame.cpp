@@ -247,6 +247,25 @@ void write_envelope_fields(std::string& out, const pid& to, std::string_view to_
   if (with_type) w.text(type);
 }
 
+void write_stream_frame(std::string& out, frame_kind kind, stream_position at) {
+  const std::size_t start = begin_frame(out, kind, codec{}, 0);
+  writer w(out);
+  w.fixed(at.stream, 8);
+  w.fixed(at.seq, 8);
+  end_frame(out, start);
+}
+
+result<stream_position> read_stream_position(std::string_view payload) {
+  if (payload.size() != 16) return error(errc::bad_message, "a stream position is 16 bytes, not " + std::to_string(payload.size()));
+  stream_position at;
+  for (std::size_t i = 0; i < 8; ++i) {
+    at.stream |= std::uint64_t{static_cast<unsigned char>(payload[i])} << (8 * i);
+    at.seq |= std::uint64_t{static_cast<unsigned char>(payload[8 + i])} << (8 * i);
+  }
+  if (at.stream == 0) return error(errc::bad_message, "stream 0");
+  return at;
+}
+
 void write_status(std::string& out, int code, std::string_view detail) {
   // read_status() refuses a detail that is not UTF-8 or longer than max_status_detail: write one it
   // accepts (details can hold anything, e.g. an exception's what()): bad bytes become '?', the rest is cut.

@@ -30,6 +30,7 @@ constexpr std::string_view mode_key = "mode";
 constexpr std::string_view per_message_mode = "per-message";
 constexpr std::string_view pooled_mode = "pooled";
 constexpr std::string_view heartbeat_key = "heartbeat";
+constexpr std::string_view sequenced_key = "sequenced";
 
 /// The milliseconds of a "heartbeat" value: decimal digits, 1 to max_heartbeat_interval.
 std::optional<std::chrono::milliseconds> heartbeat_of(std::string_view text) {
@@ -46,7 +47,7 @@ std::optional<std::chrono::milliseconds> heartbeat_of(std::string_view text) {
 }  // namespace
 
 void write_greeting(std::string& out, const node_identity& self, connection_mode mode, version_range versions,
-                    std::chrono::milliseconds heartbeat) {
+                    std::chrono::milliseconds heartbeat, bool sequenced) {
   write_preamble(out, versions);
   const std::size_t start = begin_frame(out, frame_kind::hello, codec{}, 0);
   writer w(out);
@@ -57,7 +58,7 @@ void write_greeting(std::string& out, const node_identity& self, connection_mode
   w.fixed(0, 4);  // capabilities
   const bool per_message = mode == connection_mode::per_message;
   const bool beats = heartbeat.count() > 0;
-  w.varint((per_message ? 1 : 0) + (beats ? 1 : 0));  // extensions
+  w.varint((per_message ? 1 : 0) + (beats ? 1 : 0) + (sequenced ? 1 : 0));  // extensions
   if (per_message) {
     put_string(w, mode_key);
     put_string(w, per_message_mode);
@@ -65,6 +66,10 @@ void write_greeting(std::string& out, const node_identity& self, connection_mode
   if (beats) {
     put_string(w, heartbeat_key);
     put_string(w, std::to_string(std::min(heartbeat, max_heartbeat_interval).count()));
+  }
+  if (sequenced) {
+    put_string(w, sequenced_key);
+    put_string(w, "1");
   }
   end_frame(out, start);
 }
@@ -99,6 +104,9 @@ result<hello> parse_hello(std::string_view frame) {
       if (!interval) return error(errc::protocol, "hello: heartbeat interval '" + value + "' is not 1 to " +
                                                       std::to_string(max_heartbeat_interval.count()) + " milliseconds");
       h.heartbeat = *interval;
+    } else if (key == sequenced_key) {
+      if (value != "1") return error(errc::protocol, "hello: sequenced is '" + value + "', not '1'");
+      h.sequenced = true;
     } else if (key != mode_key) {
       h.extensions.emplace_back(std::move(key), std::move(value));
     } else if (value == per_message_mode || value == pooled_mode) {

@@ -207,13 +207,13 @@ def live(program, transport, mode):
 
         # An unknown frame kind is refused on its own (the length delimits it): the connection goes on.
         with cc.Client(node.address, mode=mode, listen=(transport == "per-message")) as client:
-            ack = client.send_frame(cc.frame(9, 0, 0, b""))
+            ack = client.send_frame(cc.frame(11, 0, 0, b""))
             if mode == "per-message":
-                check(ack.kind == cc.ACK and ack.code == 12 and "kind 9" in (ack.detail or ""),
-                      "an unknown frame kind (9) -> ack 12 (%r)" % ack)
+                check(ack.kind == cc.ACK and ack.code == 12 and "kind 11" in (ack.detail or ""),
+                      "an unknown frame kind (11) -> ack 12 (%r)" % ack)
             r = client.request("process1", "string", "test-message")
             check(r.kind == cc.REPLY and r.value == "Message Received!",
-                  "an unknown frame kind (9): the node still serves the client (%r)" % r)
+                  "an unknown frame kind (11): the node still serves the client (%r)" % r)
     finally:
         node.close()
 

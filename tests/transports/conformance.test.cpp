@@ -59,10 +59,6 @@ using namespace conformance_test;
 TEST_CASE("conformance: tcp_pooled", "[conformance][tcp][tcp_pooled]") {
   conformance::check({.name = "tcp_pooled",
                       .make = [] { return std::make_unique<tcp_pooled_transport>(); },
-                      // A frame written on a connection whose peer node is going away may be lost without
-                      // a word to its sender: no acks on a pooled connection (docs/transports.md, "Known
-                      // violations"; sequence numbers and acks that close it are issue 11's).
-                      .known_violations = {"stale_incarnation", "after_shutdown"},
                       .slowdown = slowdown});
 }
 

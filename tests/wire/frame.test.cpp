@@ -404,7 +404,7 @@ TEST_CASE("frame: malformed hellos are refused with errc::protocol", "[wire][han
   write_bye(bye, error(errc::stopped, "x"));
   refused(bye, "expected a hello frame, got kind 7");
   // Not a frame at all.
-  refused(bytes_of({4, 0, 0, 0, 0x09, 0, 0, 0}), "unknown frame kind 9");
+  refused(bytes_of({4, 0, 0, 0, 0x0b, 0, 0, 0}), "unknown frame kind 11");
   refused("", "hello: ");
 }
 
@@ -456,7 +456,7 @@ TEST_CASE("frame: malformed frames", "[wire][frame][hostile]") {
   const std::string target = le64(1) + le64(2) + bytes_of({0x00});
   const std::string no_sender = le64(0);
   fails(framed(bytes_of({0x00, 0x01, 0x00, 0x00})), errc::protocol, "unknown frame kind 0");
-  fails(framed(bytes_of({0x09, 0x01, 0x00, 0x00})), errc::protocol, "unknown frame kind 9");
+  fails(framed(bytes_of({0x0b, 0x01, 0x00, 0x00})), errc::protocol, "unknown frame kind 11");
   fails(framed(bytes_of({0xff, 0x01, 0x00, 0x00})), errc::protocol, "unknown frame kind 255");
   for (unsigned kind : {2u, 3u, 4u}) {
     INFO("kind " << kind);
@@ -620,4 +620,48 @@ TEST_CASE("frame: the hello's heartbeat interval, extension \"heartbeat\"", "[wi
                                          str("heartbeat") + str("86400000")));
   REQUIRE(longest);
   CHECK(longest->heartbeat == max_heartbeat_interval);
+}
+
+TEST_CASE("frame: sequenced streams, extension \"sequenced\" and the resume and received frames", "[wire][handshake]") {
+  const node_identity self = identity(7, "n", "a:1", codec::binary);
+  // Announced as "1", after the others.
+  std::string out;
+  write_greeting(out, self, connection_mode::pooled, supported_versions, std::chrono::milliseconds(100), true);
+  const std::string frame = out.substr(preamble_bytes);
+  CHECK(frame == hello_frame(le64(7) + str("n") + str("a:1") + bytes_of({0x01, 0, 0, 0, 0, 0x02}) + str("heartbeat") +
+                             str("100") + str("sequenced") + str("1")));
+  auto h = parse_hello(frame);
+  if (!h) FAIL(h.error().message());
+  CHECK(h->sequenced);
+  CHECK(h->extensions.empty());
+  std::string plain;
+  write_greeting(plain, self);
+  auto p = parse_hello(std::string_view(plain).substr(preamble_bytes));
+  REQUIRE(p);
+  CHECK_FALSE(p->sequenced);
+  for (const char* bad : {"", "0", "2", "yes"}) {
+    INFO("sequenced '" << bad << "'");
+    auto r = parse_hello(hello_frame(le64(7) + str("n") + str("") + bytes_of({0x01, 0, 0, 0, 0, 0x01}) + str("sequenced") +
+                                     str(bad)));
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::protocol);
+  }
+
+  // The two frames: kind, codec 0, flags 0, then u64 stream and u64 number, little-endian.
+  for (frame_kind kind : {frame_kind::resume, frame_kind::received}) {
+    std::string f;
+    write_stream_frame(f, kind, {0x0102030405060708, 42});
+    CHECK(f == bytes_of({20, 0, 0, 0, static_cast<unsigned>(kind), 0, 0, 0}) + le64(0x0102030405060708) + le64(42));
+    auto parsed = parse_frame(f, 0, {});
+    REQUIRE(parsed);
+    CHECK(parsed->kind == kind);
+    auto at = read_stream_position(parsed->payload);
+    REQUIRE(at);
+    CHECK(at->stream == 0x0102030405060708);
+    CHECK(at->seq == 42);
+  }
+  // A body of another size, or stream 0, is malformed.
+  CHECK(read_stream_position(le64(1)).error() == errc::bad_message);
+  CHECK(read_stream_position(le64(1) + le64(2) + "x").error() == errc::bad_message);
+  CHECK(read_stream_position(le64(0) + le64(2)).error() == errc::bad_message);
 }

@@ -24,6 +24,7 @@ connection::connection(socket s, strand ex, connection_options options, handlers
       handshake_timer_(strand_),
       close_timer_(strand_),
       watch_timer_(strand_),
+      ack_timer_(strand_),
       last_read_(std::chrono::steady_clock::now()),
       last_write_(last_read_) {
   std::error_code ec;
@@ -45,7 +46,8 @@ void connection::start(const node_identity& self, wire::connection_mode mode) {
   std::string greeting;
   const auto beat = std::chrono::duration_cast<std::chrono::milliseconds>(options_.heartbeat_interval);
   wire::write_greeting(greeting, self, mode, options_.versions,
-                       options_.heartbeat_interval > duration::zero() ? std::max(beat, std::chrono::milliseconds(1)) : beat);
+                       options_.heartbeat_interval > duration::zero() ? std::max(beat, std::chrono::milliseconds(1)) : beat,
+                       options_.sequenced);
   {
     std::lock_guard lock(mutex_);
     prefix_ = std::move(greeting);
@@ -86,9 +88,32 @@ bool connection::send(frame_queue& frames) {
   return true;
 }
 
+void connection::acknowledge(std::string_view received, bool urgent) {
+  if (closing_ || finishing_) return;  // (a connection closing gracefully is read to its end by the peer)
+  {
+    std::lock_guard lock(mutex_);
+    if (detached_) return;
+    ack_.assign(received);
+    if (urgent || writing_) return schedule_write_locked();  // (a write in flight: the next batch takes it)
+  }
+  if (ack_timer_armed_) return;
+  ack_timer_armed_ = true;
+  ack_timer_.expires_after(options_.ack_delay);
+  ack_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+    self->ack_timer_armed_ = false;
+    if (!ec) self->on_ack_due();
+  });
+}
+
+void connection::on_ack_due() {
+  if (closing_ || finishing_) return;
+  std::lock_guard lock(mutex_);
+  if (!ack_.empty()) schedule_write_locked();
+}
+
 void connection::schedule_write_locked() {
   if (writing_ || !started_ || detached_) return;
-  if (outbox_.empty() && prefix_.empty() && trailer_.empty()) return;
+  if (outbox_.empty() && prefix_.empty() && trailer_.empty() && ack_.empty()) return;
   writing_ = true;
   asio::post(strand_, [self = shared_from_this()] { self->write_next(); });
 }
@@ -107,6 +132,8 @@ bool connection::write_batch() {
       inflight_.clear();
       inflight_.append(prefix_);
       prefix_.clear();
+      inflight_.append(ack_);
+      ack_.clear();
       inflight_prefix_ = inflight_.size();
       inflight_frames_ = outbox_.take(inflight_, options_.max_batch_bytes);
       inflight_frames_end_ = inflight_.size();
@@ -269,6 +296,7 @@ void connection::process() {
         peer_mode_ = h->mode;
         if (options_.heartbeat_interval > duration::zero() && h->heartbeat.count() > 0)
           silence_limit_ = std::max<duration>(options_.peer_timeout, h->heartbeat * 3 / 2);
+        sequenced_.store(options_.sequenced && h->sequenced, std::memory_order_release);
         opened_ = true;
         phase_ = phase::frames;
         arm_watch();
@@ -387,6 +415,14 @@ void connection::close(const error& why) {
   asio::dispatch(strand_, [self = shared_from_this(), why] { self->fail(why); });
 }
 
+void connection::reset(const error& why) {
+  asio::dispatch(strand_, [self = shared_from_this(), why] {
+    std::error_code ignored;
+    self->socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+    self->fail(why);
+  });
+}
+
 void connection::fail(const error& why) {
   if (closing_) return;
   closing_ = true;
@@ -394,6 +430,7 @@ void connection::fail(const error& why) {
   handshake_timer_.cancel();
   close_timer_.cancel();
   watch_timer_.cancel();
+  ack_timer_.cancel();
   std::error_code ignored;
   if (options_.reset_on_close) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
   socket_.close(ignored);

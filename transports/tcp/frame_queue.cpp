@@ -88,4 +88,19 @@ void frame_queue::split_front(std::size_t n, frame_queue& out) {
   if (frames_ == 0) clear();
 }
 
+std::size_t frame_queue::drop_front(std::size_t n) {
+  std::string_view rest = view();
+  std::size_t dropped = 0, bytes = 0;
+  for (; dropped < n && dropped < frames_; ++dropped) bytes += size_of(rest.substr(bytes));
+  head_ += bytes;
+  frames_ -= dropped;
+  if (frames_ == 0) {
+    clear();
+  } else if (head_ >= 64 * 1024 && head_ >= bytes_.size() / 2) {  // the dropped half goes: amortized O(1)
+    bytes_.erase(0, head_);
+    head_ = 0;
+  }
+  return dropped;
+}
+
 }  // namespace coactor::tcp

@@ -19,4 +19,8 @@ void transport::send(const peer_ref& peer, std::string_view frame) { core_->send
 
 void transport::shutdown() { core_->shutdown(); }
 
+std::vector<peer_stats> transport::peers() const { return core_->peers(); }
+
+std::size_t transport::break_connections() { return core_->break_connections(); }
+
 }  // namespace coactor::tcp

@@ -1,5 +1,6 @@
 #include <coactor/transports/tcp/transport_core.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -143,11 +144,13 @@ void transport_core::report(const error& what) {
 connection::handlers transport_core::handlers_for(bool accepted) {
   connection::handlers h;
   std::weak_ptr<transport_core> w = weak_from_this();
-  h.hello = [w, accepted](connection& conn, const wire::hello& hello) {
-    if (auto c = w.lock()) c->opened(conn, hello, accepted);
+  auto r = std::make_shared<reading>();  // the handlers run on the connection's strand, one at a time
+  h.hello = [w, accepted, r](connection& conn, const wire::hello& hello) {
+    if (auto c = w.lock()) c->opened(conn, hello, accepted, *r);
   };
-  h.frames = [w, accepted](connection& conn, std::string_view frames) {
-    if (auto c = w.lock()) c->dispatch(conn, frames, accepted && conn.peer_mode() == wire::connection_mode::per_message);
+  h.frames = [w, accepted, r](connection& conn, std::string_view frames) {
+    if (auto c = w.lock())
+      c->dispatch(conn, frames, accepted && conn.peer_mode() == wire::connection_mode::per_message, *r);
   };
   h.written = [w](connection&, std::size_t n) {  // frames the policy gave, or acks
     if (auto c = w.lock()) c->link_.release(n);
@@ -174,7 +177,7 @@ void transport_core::accepted(result<socket> s) {
   start(*conn);
 }
 
-void transport_core::opened(connection& conn, const wire::hello& hello, bool accepted) {
+void transport_core::opened(connection& conn, const wire::hello& hello, bool accepted, reading& r) {
   const bool acks = accepted && hello.mode != wire::connection_mode::pooled;  // it carries acks back, nothing else
   {
     std::lock_guard lock(mutex_);
@@ -182,6 +185,12 @@ void transport_core::opened(connection& conn, const wire::hello& hello, bool acc
       it->second.incarnation = hello.node.incarnation;
       it->second.acks = acks;
     }
+    std::shared_ptr<inbound>& in = inbound_[hello.node.incarnation];
+    if (!in) {
+      in = std::make_shared<inbound>();
+      in->peer = hello.node;
+    }
+    r.from = in;
   }
   // The policy first: a hello from a new incarnation at a known address moves the peer's connection to
   // it before the old incarnation is reported down (and what the policy held for it given back).
@@ -192,16 +201,52 @@ void transport_core::opened(connection& conn, const wire::hello& hello, bool acc
   });
 }
 
-void transport_core::dispatch(connection& conn, std::string_view frames, bool acked) {
+void transport_core::dispatch(connection& conn, std::string_view frames, bool acked, reading& r) {
   bool bye = false;
   error gone{std::error_code{}};  // the peer's bye said it shut down
+  std::optional<wire::stream_position> ours;  // the peer's acknowledgement of this node's frames
+  std::optional<wire::stream_position> theirs;  // what to acknowledge of the peer's
+  error refused{std::error_code{}};
+  inbound& in = *r.from;  // (set at the hello, which comes before any frame)
   const bool open = link_.call([&](transport_host& host) {
+    std::lock_guard delivering(in.mutex);
     while (!frames.empty() && !bye) {
       const std::size_t n = frame_queue::size_of(frames);
       const std::string_view f = frames.substr(0, n);
       frames.remove_prefix(n);
       const wire::frame_kind kind = frame_queue::kind_of(f);
       if (kind == wire::frame_kind::heartbeat) continue;  // it has done its work by arriving
+      if ((kind == wire::frame_kind::resume || kind == wire::frame_kind::received) && conn.sequenced()) {
+        auto parsed = wire::parse_frame(f, 0, {});
+        auto at = parsed ? wire::read_stream_position(parsed->payload) : result<wire::stream_position>(parsed.error());
+        if (!at) {  // the stream can no longer be followed: the connection ends, and a new one resumes it
+          refused = error(errc::protocol, "frame of kind " + std::to_string(static_cast<int>(kind)) + ": " +
+                                              at.error().detail());
+          break;
+        }
+        if (kind == wire::frame_kind::received) {
+          ours = *at;
+          continue;
+        }
+        r.stream = at->stream;
+        r.next = at->seq;
+        if (at->stream > in.stream) {  // a new stream: what came before it was given up by its sender
+          in.stream = at->stream;
+          in.delivered = at->seq - 1;
+        }
+        continue;
+      }
+      const bool data = kind >= wire::frame_kind::message && kind <= wire::frame_kind::failure;
+      if (r.stream != 0 && data) {
+        const std::uint64_t n = r.next++;
+        if (r.stream != in.stream || n <= in.delivered) {  // delivered already, or given up by its sender
+          ++in.duplicates;
+          continue;
+        }
+        in.delivered = n;
+        theirs = wire::stream_position{in.stream, n};
+      }
+      if (data) ++in.received;
       if (kind == wire::frame_kind::bye) {
         bye = true;  // nothing may follow it
         auto parsed = wire::parse_frame(f, 0, {});
@@ -220,6 +265,15 @@ void transport_core::dispatch(connection& conn, std::string_view frames, bool ac
     }
   });
   if (!open) return conn.close(error(errc::stopped, "the transport shut down"));
+  if (theirs) {
+    thread_local std::string ack;
+    ack.clear();
+    wire::write_stream_frame(ack, wire::frame_kind::received, *theirs);
+    conn.acknowledge(ack, theirs->seq - r.acknowledged >= urgent_ack_after || theirs->seq < r.acknowledged);
+    r.acknowledged = theirs->seq;
+  }
+  if (ours) policy_->acknowledged(conn.peer(), *ours);
+  if (refused.code()) return conn.refuse(refused);
   if (gone.code())  // aborts its pooled connections, this one too
     peer_lost(conn.peer().incarnation, error(errc::stopped, describe(conn.peer()) + " said goodbye: " + gone.detail()));
   if (bye) conn.finish(false);  // the peer closes: flush what it has been given, then shut our side down
@@ -314,6 +368,36 @@ std::uint64_t transport_core::up_at(std::string_view address) {
 
 void transport_core::peer_lost_at(std::string_view address, const error& why) {
   if (const std::uint64_t incarnation = up_at(address)) peer_lost(incarnation, why);
+}
+
+std::vector<peer_stats> transport_core::peers() const {
+  std::vector<peer_stats> all = policy_->peers();
+  std::vector<std::shared_ptr<inbound>> from;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [incarnation, in] : inbound_) from.push_back(in);
+  }
+  for (const auto& in : from) {
+    std::lock_guard lock(in->mutex);
+    auto it = std::find_if(all.begin(), all.end(), [&](const peer_stats& p) { return p.peer.incarnation == in->peer.incarnation; });
+    if (it == all.end()) {
+      all.push_back(peer_stats{.peer = in->peer});
+      it = all.end() - 1;
+    }
+    it->received += in->received;
+    it->duplicates += in->duplicates;
+  }
+  return all;
+}
+
+std::size_t transport_core::break_connections() {
+  std::vector<std::shared_ptr<connection>> conns;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, c] : connections_) conns.push_back(c.conn);
+  }
+  for (const auto& conn : conns) conn->reset(error(errc::unreachable, "connection broken on purpose (break_connections)"));
+  return conns.size();
 }
 
 void transport_core::tell_down(const node_identity& peer, const error& why) {

@@ -9,6 +9,16 @@
 // wait. Then the core is told it is lost: it takes back what is held for it (forget) and reports it down.
 // A graceful close (idle) of a listening peer's connection is no failure: the next frame dials again.
 //
+// Sequenced streams (both hellos say "sequenced"; transport_core.hpp has the receiving side): this node
+// numbers the data frames it gives a peer's connections, as one stream per peer incarnation, and keeps
+// each until the peer acknowledges it (a received frame). A connection starts with a resume frame
+// saying the number of its first frame. When a connection ends, whatever the reason, every frame not
+// acknowledged goes back in front of the waiting ones, and the next connection resumes the stream at the
+// first of them: the peer drops those it had delivered already. So while both nodes are up nothing is
+// lost or duplicated, and what is lost when the peer goes down is known frame by frame (forget() gives
+// back every frame not acknowledged). With a peer that does not number (an older node), a frame counts
+// as delivered once written, and only the frames not written are sent again.
+//
 // State: what is below `mutex_` is guarded by it. The core's events arrive on each connection's strand
 // and take the mutex for the table; host calls are made without it (a delivery may send, and sending
 // takes it), and so are the core's peer events.
@@ -35,7 +45,7 @@ struct channel {
   std::shared_ptr<peer> owner;            // the peer whose frames it carries; null once it closed
   bool outbound = false;                  // this node opened it
   bool open = false;                      // the handshake is done and frames may be given to it
-  std::size_t retried_given = 0;          // the first frames given to it were already retries
+  bool sequenced = false;                 // it carries the peer's stream (set when open)
   std::string target;                     // for messages: the address dialled, or the peer's
 };
 
@@ -43,9 +53,16 @@ struct channel {
 struct peer {
   std::string address;                // where it listens; empty if it does not
   std::uint64_t incarnation = 0;      // 0 until a hello told it
+  std::string name;                   // as its hello said
   std::shared_ptr<channel> sending;   // the connection its frames go on (connecting, open or closing)
   tcp::frame_queue waiting;           // frames while no connection takes them
-  std::size_t waiting_retried = 0;    // the first frames of `waiting` are retries (their second try)
+  // The stream to it (sequenced channels): its frames up to `acked` were acknowledged; `unacked` holds
+  // those given to `sending` since (numbers acked+1, ...), and `waiting` goes on from there.
+  std::uint64_t stream = 0;           // unique in this transport, never reused
+  std::uint64_t acked = 0;
+  tcp::frame_queue unacked;
+  // peer_stats
+  std::uint64_t sent = 0, delivered = 0, failed = 0;
   // Up, without a working connection since a failure: it has until `deadline` to get one.
   bool reconnecting = false;
   std::chrono::steady_clock::time_point deadline;
@@ -87,13 +104,18 @@ class pooled_policy final : public tcp::connection_policy {
       } else {
         // Held before the frame is handed on: its write may complete on another thread at once.
         held = core_.link().hold(1);
-        if (p->sending && p->sending->open && p->sending->conn->send(frame)) return;
+        if (p->sending && p->sending->open && give(*p, *p->sending, frame)) {
+          ++p->sent;
+          return;
+        }
         if (p->sending || p->reconnecting) {  // being opened, closing, or to be again: it waits for one
           p->waiting.append(frame);
+          ++p->sent;
           return;
         }
         if (!p->address.empty()) {
           p->waiting.append(frame);
+          ++p->sent;
           return connect(p);
         }
         // A peer that does not listen, and whose connection to this node has gone (frames wait only
@@ -137,14 +159,17 @@ class pooled_policy final : public tcp::connection_policy {
     std::shared_ptr<peer> p;
     std::string who;
     error lost_why = shut_down();
-    std::uint64_t gone = 0;  // an incarnation out of time
+    std::uint64_t gone = 0;       // an incarnation out of time
+    std::size_t copies = 0;       // frames handed back that are also kept unacknowledged: their work goes
+    bool unconfirmed = false;     // frames written without acknowledgements, on a connection that broke
     {
       std::lock_guard lock(mutex_);
+      bool was_open = false;
       if (auto it = channels_.find(&conn); it != channels_.end()) {
         ch = std::move(it->second);
         channels_.erase(it);
         p = std::exchange(ch->owner, nullptr);
-        ch->open = false;
+        was_open = std::exchange(ch->open, false);
         ch->conn = nullptr;
       }
       if (stopped_ || !p) {
@@ -152,14 +177,21 @@ class pooled_policy final : public tcp::connection_policy {
       } else {
         who = p->describe();
         lost_why = error(errc::unreachable, ch->target + ": " + (end.why.code() ? end.why.detail() : "connection closed"));
-        if (p->sending == ch) p->sending = nullptr;
-        // Frames given to this connection and not written: a second try on a new connection, except
-        // for those that were already on their second.
-        const std::size_t already = ch->retried_given > end.written ? ch->retried_given - end.written : 0;
-        end.unwritten.split_front(already, lost);
-        const std::size_t retry = end.unwritten.frames();
-        p->waiting.prepend(std::move(end.unwritten));
-        p->waiting_retried += retry;
+        const bool carrying = p->sending == ch;  // p's frames went on it
+        if (carrying) p->sending = nullptr;
+        if (ch->sequenced) {
+          // Every frame not acknowledged goes again, first, on the next connection (the peer drops what
+          // it had already). Those the connection hands back are copies of some of them.
+          copies = end.unwritten.frames();
+          if (carrying) requeue_unacked(*p);
+        } else if (was_open) {
+          // Without acknowledgements: the frames not written go again; the written ones are gone.
+          p->delivered -= end.unwritten.frames();
+          p->waiting.prepend(std::move(end.unwritten));
+          unconfirmed = !end.graceful && end.opened && end.written > 0 && !end.clean_eof;
+        } else {
+          p->waiting.prepend(std::move(end.unwritten));  // (nothing is given before it is open)
+        }
         // An incarnation that was up: a connection that broke, or the only way to a peer that does not
         // listen, is to be had again within its time (a graceful close of a listening peer's is not a
         // failure: the next frame dials again).
@@ -171,7 +203,6 @@ class pooled_policy final : public tcp::connection_policy {
           // The handshake failed (refused, timed out, not coactor): as for a failed connect.
           lost.append(std::move(p->waiting));
           p->waiting.clear();
-          p->waiting_retried = 0;
         }
         if (gone || p->reconnecting) {
           // dialled again by lose() or its timer
@@ -181,15 +212,16 @@ class pooled_policy final : public tcp::connection_policy {
           } else {
             lost.append(std::move(p->waiting));
             p->waiting.clear();
-            p->waiting_retried = 0;
             lost_why = error(errc::unreachable, p->describe() + ": its connection to this node closed" +
                                                     (end.why.code() ? " (" + end.why.detail() + ")" : std::string()));
           }
         }
+        p->failed += lost.frames();
         forget_if_unused(p);
       }
     }
-    if (!who.empty() && !end.graceful && end.opened && end.written > 0 && !end.clean_eof)
+    core_.link().release(copies);
+    if (unconfirmed)
       core_.report(error(errc::unreachable, "tcp_pooled: the connection to " + who + " broke (" +
                                                 end.why.detail() + "); of the " + std::to_string(end.written) +
                                                 " frame(s) written on it, any the peer had not read yet are lost"));
@@ -199,7 +231,8 @@ class pooled_policy final : public tcp::connection_policy {
 
   tcp::frame_queue forget(const node_identity& node) override {
     std::vector<std::shared_ptr<tcp::connection>> open, opening;
-    tcp::frame_queue waiting;
+    tcp::frame_queue waiting, unacked;
+    std::shared_ptr<peer> gone;
     {
       std::lock_guard lock(mutex_);
       auto it = by_incarnation_.find(node.incarnation);
@@ -216,27 +249,46 @@ class pooled_policy final : public tcp::connection_policy {
       }
       if (p->sending) p->sending->owner = nullptr;  // still connecting: dropped when it is done
       p->sending = nullptr;
+      stop_reconnecting(*p);
+      unacked = std::move(p->unacked);  // written or not: not known delivered
+      p->unacked.clear();
       waiting = std::move(p->waiting);
       p->waiting.clear();
-      p->waiting_retried = 0;
-      stop_reconnecting(*p);
-      forget_if_unused(p, true);
+      gone = p;
+      unlist(*p);  // frames sent from now on go to a new peer (a new stream, should it come back)
     }
     // Frames given to its connections came before those still waiting. Those for its processes go back;
     // those for a registered name are for its address, whoever is there now (a restart): dialled again.
     tcp::frame_queue all, held, named;
-    for (auto& conn : open) all.append(conn->abort());
+    std::size_t copies = 0;
+    for (auto& conn : open) {
+      if (conn->sequenced()) {
+        copies += conn->abort().frames();  // (copies of frames in `unacked`, and resume frames)
+      } else {
+        tcp::frame_queue unwritten = conn->abort();
+        std::lock_guard lock(mutex_);
+        gone->delivered -= unwritten.frames();
+        all.append(std::move(unwritten));
+      }
+    }
+    core_.link().release(copies);
+    if (!unacked.empty()) {
+      core_.link().hold(unacked.frames());  // given back (and released) with the others
+      all.prepend(std::move(unacked));
+    }
     all.append(std::move(waiting));
     for (auto& conn : opening) conn->close(error(errc::node_down, node.address + " is down"));
     all.for_each([&](std::string_view f) {
       (wire::target_incarnation(f) == 0 && !node.address.empty() ? named : held).append(f);
     });
+    std::lock_guard lock(mutex_);
     if (!named.empty()) {
-      std::lock_guard lock(mutex_);
       if (stopped_) {
         held.append(std::move(named));
       } else {
         std::shared_ptr<peer> there = find_peer(peer_ref{0, node.address});
+        gone->sent -= named.frames();  // they are the new incarnation's now
+        there->sent += named.frames();
         there->waiting.append(std::move(named));
         if (there->sending && there->sending->open)
           give_waiting(*there->sending);
@@ -244,11 +296,13 @@ class pooled_policy final : public tcp::connection_policy {
           connect(there);
       }
     }
+    gone->failed += held.frames();  // (the core gives them back)
+    retire(*gone);
     return held;
   }
 
   void stop() override {
-    std::vector<std::shared_ptr<tcp::connection>> conns;
+    std::vector<std::pair<std::shared_ptr<tcp::connection>, std::shared_ptr<channel>>> conns;
     tcp::frame_queue lost;
     {
       std::lock_guard lock(mutex_);
@@ -256,6 +310,7 @@ class pooled_policy final : public tcp::connection_policy {
       std::unordered_set<peer*> seen;
       auto drain = [&](const std::shared_ptr<peer>& p) {
         if (!seen.insert(p.get()).second) return;
+        p->failed += p->waiting.frames();
         lost.append(std::move(p->waiting));
         p->waiting.clear();
         p->sending = nullptr;
@@ -263,16 +318,70 @@ class pooled_policy final : public tcp::connection_policy {
       };
       for (auto& [address, p] : by_address_) drain(p);
       for (auto& [incarnation, p] : by_incarnation_) drain(p);
-      for (auto& [conn, ch] : channels_) {
-        conns.push_back(ch->conn);
-        ch->owner = nullptr;
-      }
+      for (auto& [conn, ch] : channels_) conns.emplace_back(ch->conn, ch);
       channels_.clear();
       by_address_.clear();
       by_incarnation_.clear();
     }
-    for (auto& conn : conns) lost.append(conn->abort());
+    // Frames given to a connection and not written are given back. Those written and not acknowledged
+    // may or may not have arrived: they stay counted in flight (peer_stats).
+    std::size_t resumes = 0;
+    for (auto& [conn, ch] : conns) {
+      tcp::frame_queue unwritten = conn->abort();
+      std::lock_guard lock(mutex_);
+      if (ch->sequenced) resumes += only_data(unwritten);
+      if (std::shared_ptr<peer> p = std::exchange(ch->owner, nullptr)) {
+        p->failed += unwritten.frames();
+        if (!ch->sequenced) p->delivered -= unwritten.frames();
+        retire(*p);
+      }
+      lost.append(std::move(unwritten));
+    }
+    {
+      std::lock_guard lock(mutex_);
+      const auto all = live_;
+      for (const auto& [raw, p] : all) retire(*p);
+    }
+    core_.link().release(resumes);
     core_.give_up(lost, shut_down());
+  }
+
+  void acknowledged(const node_identity& node, wire::stream_position at) override {
+    std::size_t released = 0;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = by_incarnation_.find(node.incarnation);
+      if (stopped_ || it == by_incarnation_.end()) return;
+      peer& p = *it->second;
+      if (at.stream != p.stream || at.seq <= p.acked) return;  // an older stream's, or known already
+      std::uint64_t n = at.seq - p.acked;
+      std::uint64_t done = p.unacked.drop_front(n);
+      if (done < n) {  // frames given again after a connection ended: they wait in front of the others
+        released = p.waiting.drop_front(n - done);
+        done += released;
+      }
+      p.acked += done;
+      p.delivered += done;
+    }
+    core_.link().release(released);
+  }
+
+  std::vector<peer_stats> peers() const override {
+    std::lock_guard lock(mutex_);
+    std::vector<peer_stats> all;
+    auto add = [&](const peer_stats& one) {
+      for (peer_stats& p : all)
+        if (p.peer.incarnation == one.peer.incarnation && (one.peer.incarnation != 0 || p.peer.address == one.peer.address)) {
+          p.sent += one.sent;
+          p.delivered += one.delivered;
+          p.failed += one.failed;
+          return;
+        }
+      all.push_back(one);
+    };
+    for (const auto& [key, r] : retired_) add(r);
+    for (const auto& [raw, p] : live_) add(stats_of(*p));
+    return all;
   }
 
  private:
@@ -283,10 +392,47 @@ class pooled_policy final : public tcp::connection_policy {
       if (auto it = by_incarnation_.find(ref.incarnation); it != by_incarnation_.end()) return it->second;
     if (ref.address.empty()) return nullptr;
     if (auto it = by_address_.find(ref.address); it != by_address_.end()) return it->second;
-    auto p = std::make_shared<peer>();
-    p->address = std::string(ref.address);
+    auto p = make_peer(std::string(ref.address));
     by_address_.emplace(p->address, p);
     return p;
+  }
+
+  std::shared_ptr<peer> make_peer(std::string address) {
+    auto p = std::make_shared<peer>();
+    p->address = std::move(address);
+    p->stream = ++streams_;
+    live_.emplace(p.get(), p);
+    return p;
+  }
+
+  static peer_stats stats_of(const peer& p) {
+    peer_stats s;
+    s.peer.incarnation = p.incarnation;
+    s.peer.name = p.name;
+    s.peer.address = p.address;
+    s.sent = p.sent;
+    s.delivered = p.delivered;
+    s.failed = p.failed;
+    return s;
+  }
+
+  /// Takes `p` out of the peer table (what is still sent to its address or incarnation finds another).
+  void unlist(const peer& p) {
+    if (auto it = by_address_.find(p.address); it != by_address_.end() && it->second.get() == &p) by_address_.erase(it);
+    if (auto it = by_incarnation_.find(p.incarnation); it != by_incarnation_.end() && it->second.get() == &p)
+      by_incarnation_.erase(it);
+  }
+
+  /// `p` is done with: its counts join those of the peers gone before (peers()). Idempotent.
+  void retire(peer& p) {
+    if (live_.count(&p) == 0) return;
+    const peer_stats mine = stats_of(p);
+    peer_stats& r = retired_[{mine.peer.incarnation, mine.peer.incarnation != 0 ? std::string() : mine.peer.address}];
+    if (r.peer.incarnation == 0 && r.peer.address.empty()) r.peer = mine.peer;
+    r.sent += mine.sent;
+    r.delivered += mine.delivered;
+    r.failed += mine.failed;
+    live_.erase(&p);  // (last: it may hold the last reference to p)
   }
 
   /// The peer a hello introduces (an accepted connection's, or for `known`, one this node opened).
@@ -300,16 +446,27 @@ class pooled_policy final : public tcp::connection_policy {
     if (!p) {
       // New, or a new incarnation at a known address: this one takes the address (the previous one stays
       // reachable by its incarnation until its connection closes).
-      p = std::make_shared<peer>();
-      p->address = node.address;
+      p = make_peer(node.address);
       if (!p->address.empty()) by_address_[p->address] = p;
     }
     if (p->incarnation != node.incarnation) {
       if (auto it = by_incarnation_.find(p->incarnation); it != by_incarnation_.end() && it->second == p)
         by_incarnation_.erase(it);
+      if (p->incarnation != 0) {
+        // Dialled for one incarnation, answered by another (a restart): what waits goes to the new one,
+        // as a stream of its own, and is counted for it.
+        p->sent -= p->waiting.frames();
+        retire(*p);
+        live_.emplace(p.get(), p);
+        p->sent = p->waiting.frames();
+        p->delivered = p->failed = 0;
+        p->stream = ++streams_;
+        p->acked = 0;
+      }
       p->incarnation = node.incarnation;
       stop_reconnecting(*p);  // a new incarnation: the old one's time was the core's business (restarted)
     }
+    p->name = node.name;
     by_incarnation_[p->incarnation] = p;
     if (p->address.empty() && !node.address.empty()) {
       p->address = node.address;
@@ -321,10 +478,9 @@ class pooled_policy final : public tcp::connection_policy {
   /// Drops a peer from the table once nothing is queued or open for it, and, unless `down`, it is not an
   /// incarnation that is up (which the table keeps, to dial it again should its connection fail).
   void forget_if_unused(const std::shared_ptr<peer>& p, bool down = false) {
-    if (p->sending || !p->waiting.empty() || (p->incarnation != 0 && !down)) return;
-    if (auto it = by_address_.find(p->address); it != by_address_.end() && it->second == p) by_address_.erase(it);
-    if (auto it = by_incarnation_.find(p->incarnation); it != by_incarnation_.end() && it->second == p)
-      by_incarnation_.erase(it);
+    if (p->sending || !p->waiting.empty() || !p->unacked.empty() || (p->incarnation != 0 && !down)) return;
+    unlist(*p);
+    retire(*p);
   }
 
   /// Starts a connection for `p` (which has an address and no connection).
@@ -375,7 +531,7 @@ class pooled_policy final : public tcp::connection_policy {
       } else {
         lost = std::move(p->waiting);
         p->waiting.clear();
-        p->waiting_retried = 0;
+        p->failed += lost.frames();
         address = p->address;
         forget_if_unused(p);
       }
@@ -447,19 +603,77 @@ class pooled_policy final : public tcp::connection_policy {
                                         (last.code() ? " (" + last.detail() + ")" : std::string()));
   }
 
-  /// Gives a channel that just opened the frames waiting for its peer (mutex held).
+  // ---- giving frames to a connection (mutex held) ----
+
+  /// Gives a channel that just opened the frames waiting for its peer; a sequenced one first resumes the
+  /// peer's stream at its first frame not acknowledged.
   void give_waiting(channel& ch) {
     peer& p = *ch.owner;
     stop_reconnecting(p);
-    ch.retried_given = p.waiting_retried;
-    if (!p.waiting.empty() && ch.conn->send(p.waiting)) p.waiting_retried = 0;  // else it is closing already: closed() sees them
+    if (!ch.open) return;
+    if (!ch.sequenced && ch.conn->sequenced()) {
+      ch.sequenced = true;
+      requeue_unacked(p);  // (none: a channel carrying them ended before this one opened)
+      thread_local std::string resume;
+      resume.clear();
+      wire::write_stream_frame(resume, wire::frame_kind::resume, {p.stream, p.acked + 1});
+      if (!core_.link().hold(1)) return;
+      if (!ch.conn->send(resume)) return core_.link().release(1);  // closing already: closed() sees the rest
+    }
+    if (p.waiting.empty()) return;
+    if (ch.sequenced) {
+      tcp::frame_queue copy = p.waiting;  // kept until acknowledged
+      if (!ch.conn->send(copy)) return;  // closing already: closed() sees them
+      p.unacked.append(std::move(p.waiting));
+      p.waiting.clear();
+    } else {
+      const std::size_t n = p.waiting.frames();
+      if (ch.conn->send(p.waiting)) p.delivered += n;  // (written, as far as it can tell)
+    }
+  }
+
+  /// Gives one frame to `ch`, p's open channel; false if it takes no more (it is closing).
+  bool give(peer& p, channel& ch, std::string_view frame) {
+    if (!ch.conn->send(frame)) return false;
+    if (ch.sequenced)
+      p.unacked.append(frame);
+    else
+      ++p.delivered;
+    return true;
+  }
+
+  /// The frames given to p's connections and not acknowledged go back in front of those waiting, to be
+  /// given again (the work they hold is taken again: those written had released theirs).
+  void requeue_unacked(peer& p) {
+    if (p.unacked.empty()) return;
+    core_.link().hold(p.unacked.frames());
+    p.waiting.prepend(std::move(p.unacked));
+    p.unacked.clear();
+  }
+
+  /// Removes the frames that are not data (resume frames) from `q`; returns how many.
+  static std::size_t only_data(tcp::frame_queue& q) {
+    tcp::frame_queue data;
+    std::size_t others = 0;
+    q.for_each([&](std::string_view f) {
+      const auto kind = tcp::frame_queue::kind_of(f);
+      if (kind >= wire::frame_kind::message && kind <= wire::frame_kind::failure)
+        data.append(f);
+      else
+        ++others;
+    });
+    if (others) q = std::move(data);
+    return others;
   }
 
   tcp::transport_core& core_;  // owns this policy
   const tcp_pooled_options options_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   bool stopped_ = false;
+  std::uint64_t streams_ = 0;  // the last stream number given
+  std::unordered_map<const peer*, std::shared_ptr<peer>> live_;  // every peer not retired (counted live)
+  std::map<std::pair<std::uint64_t, std::string>, peer_stats> retired_;  // by incarnation (or address, if 0)
   std::map<std::string, std::shared_ptr<peer>, std::less<>> by_address_;
   std::unordered_map<std::uint64_t, std::shared_ptr<peer>> by_incarnation_;
   std::unordered_map<const tcp::connection*, std::shared_ptr<channel>> channels_;  // those with a connection

@@ -16,6 +16,7 @@
 #include <coactor/detail/tracer.hpp>
 #include <coactor/detail/watch.hpp>
 #include <coactor/exit_reason.hpp>
+#include <coactor/peer_stats.hpp>
 #include <coactor/error.hpp>
 #include <coactor/node_address.hpp>
 #include <coactor/node_stats.hpp>
@@ -149,6 +150,8 @@ class node_core {
   void idle_if_no_process() noexcept;
   /// Stops the transport; called when the node goes away.
   void shutdown_transport() noexcept;
+  /// The transport's counts per peer (transport::peers); empty without a transport.
+  std::vector<peer_stats> peers() const;
 
   /// The index of `address` in the node's address book (0 if the node has no transport or it is full).
   std::uint32_t address_index(std::string_view address) noexcept;

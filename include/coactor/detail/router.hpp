@@ -10,6 +10,7 @@
 #include <coactor/address_book.hpp>
 #include <coactor/codec.hpp>
 #include <coactor/detail/envelope.hpp>
+#include <coactor/peer_stats.hpp>
 #include <coactor/pid.hpp>
 #include <coactor/result.hpp>
 #include <coactor/transport.hpp>
@@ -44,6 +45,7 @@ class router final : public transport_host {
   address_book& addresses() const noexcept { return *book_; }
 
   std::uint64_t bad_frames() const noexcept { return bad_frames_.load(std::memory_order_relaxed); }
+  std::vector<peer_stats> peers() const { return transport_->peers(); }
 
   // transport_host
   const node_identity& identity() const noexcept override { return identity_; }

@@ -65,9 +65,14 @@ enum class frame_kind : std::uint8_t {
   bye = 7,      ///< the sender closes the connection (payload: errc + reason)
   heartbeat = 8,  ///< "still here": sent on an otherwise quiet connection whose peer's hello asked for them
                   ///< (handshake.hpp, extension "heartbeat"); empty body; the transport consumes it
+  resume = 9,     ///< the data frames that follow on this connection from its sender are numbers `seq`, seq+1,
+                  ///< ... of its stream `stream` to the receiving node (body: u64 stream, u64 seq; sent only
+                  ///< when both hellos say "sequenced"); the transport consumes it
+  received = 10,  ///< every data frame of the receiver's stream `stream` up to number `seq` was delivered
+                  ///< (body: u64 stream, u64 seq); the transport consumes it
 };
 /// The highest kind this build knows: a frame of a kind above it (or 0) is refused as unknown.
-inline constexpr frame_kind last_frame_kind = frame_kind::heartbeat;
+inline constexpr frame_kind last_frame_kind = frame_kind::received;
 
 inline constexpr std::uint16_t flag_to_name = 1;
 
@@ -143,6 +148,18 @@ void end_frame(std::string& out, std::size_t start);
 /// sent without address when it belongs to `ctx.local_incarnation` (the receiver knows who sent the frame).
 void write_envelope_fields(std::string& out, const pid& to, std::string_view to_name, const pid& from,
                            std::uint64_t tag, std::string_view type, const wire_context& ctx, bool with_type);
+
+/// The body of a resume or received frame (sequenced streams, handshake.hpp): a stream of data frames
+/// from one node incarnation to another, and a frame number in it (the first is 1).
+struct stream_position {
+  std::uint64_t stream = 0;
+  std::uint64_t seq = 0;
+};
+/// Appends a resume or received frame (`kind`) carrying `at` (24 bytes).
+void write_stream_frame(std::string& out, frame_kind kind, stream_position at);
+/// Reads the body of a resume or received frame (its payload, as parse_frame() gives it): errc::bad_message
+/// unless it is exactly two u64, the stream not 0.
+result<stream_position> read_stream_position(std::string_view payload);
 
 /// Payloads of failure, ack and bye frames: an error code (0 = none) and a detail text.
 struct status {

@@ -20,6 +20,11 @@
 //           the extension (a node that did not announce them may not know the kind), and only then may
 //           either side declare the other down for silence (docs/protocol.md, "heartbeat"). A value that
 //           is not 1 to 86,400,000 ms is a malformed hello.
+//   "sequenced"  "1": the node numbers the data frames it sends on pooled connections (a resume frame
+//           before them, frame_kind::resume) and acknowledges those it is sent (frame_kind::received), so
+//           that a broken connection loses nothing and duplicates nothing (docs/protocol.md, "Sequenced
+//           streams"). A sender numbers its frames on a connection only when both hellos carry it; any
+//           other value is a malformed hello.
 //
 // A peer whose preamble or hello is wrong (not coactor, incompatible version, malformed hello, a frame
 // before the hello) is refused: the refusing side sends a bye frame naming the reason, when it can,
@@ -50,15 +55,18 @@ struct hello {
   connection_mode mode = connection_mode::pooled;
   /// The peer's heartbeat interval (extension "heartbeat"); zero when it sends none.
   std::chrono::milliseconds heartbeat{0};
-  /// The extensions other than "mode" and "heartbeat", as received.
+  /// The peer numbers and acknowledges frames (extension "sequenced").
+  bool sequenced = false;
+  /// The extensions other than "mode", "heartbeat" and "sequenced", as received.
   std::vector<std::pair<std::string, std::string>> extensions;
 };
 
 /// Appends the preamble (saying the versions `versions`) and the hello frame of `self` (saying `mode`; a
 /// pooled hello carries no "mode": it is the default), announcing heartbeats every `heartbeat` when it is
-/// not zero.
+/// not zero, and sequenced streams when `sequenced`.
 void write_greeting(std::string& out, const node_identity& self, connection_mode mode = connection_mode::pooled,
-                    version_range versions = supported_versions, std::chrono::milliseconds heartbeat = {});
+                    version_range versions = supported_versions, std::chrono::milliseconds heartbeat = {},
+                    bool sequenced = false);
 
 /// The longest heartbeat interval a hello may announce (a day).
 inline constexpr std::chrono::milliseconds max_heartbeat_interval{86'400'000};

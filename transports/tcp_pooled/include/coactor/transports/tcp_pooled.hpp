@@ -29,11 +29,14 @@
 // Failures, and what the host hears:
 //   * connect refused, timed out (connect_timeout), or the handshake refused: every frame queued for that
 //     peer comes back through transport_host::undeliverable with errc::unreachable and the reason.
-//   * a connection that breaks: frames not yet written (including one cut in the middle) are retried once
-//     on a new connection; a frame whose retry fails too is undeliverable (errc::unreachable). Frames
-//     already written cannot be known delivered (TCP does not say whether the peer read them): when the
-//     connection ended in an error rather than a plain EOF from the peer, their count goes to
-//     transport_host::report (errc::unreachable), never silently.
+//   * a connection that breaks while both nodes are up: nothing is lost or duplicated. The frames to a
+//     peer incarnation are a numbered stream, each kept until the peer acknowledges it; a new connection
+//     (dialled again at once, then with backoff) resumes the stream at the first frame not acknowledged,
+//     and the peer drops what it had delivered already (docs/protocol.md, "Sequenced streams"). A peer
+//     that is not back within peer_timeout is down, and every frame it had not acknowledged is
+//     undeliverable (errc::node_down). With a peer whose hello does not say "sequenced", frames not yet
+//     written are sent again, and a count of those written on a connection that broke goes to
+//     transport_host::report (they may be lost).
 //   * a peer that does not listen and whose connection to this node has closed: its frames are
 //     undeliverable (errc::unreachable) at once.
 //   * shutdown(): frames queued or being written are undeliverable with errc::stopped.
@@ -58,6 +61,9 @@
 // Per-message peers: a tcp_per_message node's frames are received and acked (its hello says it wants
 // acks), and its connections are not used to send back: frames for it go on a connection this node
 // opens to its address, so it must listen to be answered.
+//
+// Counts: peers() (node::peers()) gives per peer incarnation the frames sent, delivered (acknowledged),
+// failed (given back), received and dropped as duplicates (peer_stats.hpp).
 //
 // Threads: needs a node on a coactor::thread_pool (its io_context runs the sockets; frames are delivered
 // on the pool's workers). send() may be called from any thread and never blocks.

@@ -20,6 +20,9 @@
 //     handlers::silent. One timer per connection watches the heartbeat, the silence and the idle timeout,
 //     armed for the earliest of their deadlines and re-armed only when it fires; reading and writing
 //     just note the time (once per read and per completed write, not per frame).
+//   * acknowledgements (sequenced streams, when both hellos say "sequenced"): acknowledge() leaves one
+//     received frame to be written before the next batch of frames, replacing any not written yet (they
+//     are cumulative); it goes out with the next write, or alone within ack_delay.
 //
 // Threads: send(), finish(), close(), abort() may be called from any thread. Everything else, and every
 // handler, runs on the connection's strand. Handlers are not called after abort(), nor after closed.
@@ -31,6 +34,7 @@
 #include <coactor/wire/frame.hpp>
 #include <coactor/wire/handshake.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -63,6 +67,10 @@ struct connection_options {
   bool reset_on_close = false;
   /// The protocol versions this side says it speaks in its preamble (tests play other versions).
   wire::version_range versions = wire::supported_versions;
+  /// Announce sequenced streams in the hello (wire/handshake.hpp, "sequenced").
+  bool sequenced = true;
+  /// An acknowledgement not urgent (acknowledge()) waits at most this long for a write to ride on.
+  duration ack_delay = std::chrono::milliseconds(5);
 };
 
 /// How a connection ended, and what became of the frames given to it.
@@ -124,6 +132,10 @@ class connection : public std::enable_shared_from_this<connection> {
   bool heartbeats() const noexcept { return silence_limit_ > duration::zero(); }
   /// How long the peer may say nothing before handlers::silent (zero without heartbeats). Valid as peer().
   duration silence_limit() const noexcept { return silence_limit_; }
+  /// Both hellos said "sequenced": data frames on this connection may be numbered (resume frames) and
+  /// acknowledged (received frames). Valid as peer(), and once the `hello` handler was called, from any
+  /// thread.
+  bool sequenced() const noexcept { return sequenced_.load(std::memory_order_acquire); }
 
   /// Writes this node's greeting (saying `mode`) and starts reading (the handshake, then frames). Frames
   /// given to send() before start() follow the greeting in the same write.
@@ -131,6 +143,10 @@ class connection : public std::enable_shared_from_this<connection> {
 
   /// Queues one complete frame. False if the connection takes no more frames (finishing or closed).
   bool send(std::string_view frame);
+  /// On the strand: `received` (a complete received frame) is written before the next frames, replacing
+  /// one not written yet; at once if `urgent`, else with the next write or within ack_delay. Not one of
+  /// the frames given to send(): never counted as written, never handed back. Ignored once closing.
+  void acknowledge(std::string_view received, bool urgent);
   /// Queues frames; on false they are left in `frames`.
   bool send(frame_queue& frames);
 
@@ -144,6 +160,9 @@ class connection : public std::enable_shared_from_this<connection> {
   void refuse(const error& why);
   /// Closes now; handlers::closed gets `why` and the unwritten frames.
   void close(const error& why);
+  /// As close(), with a reset (RST) whatever reset_on_close says: bytes not yet read on either side may
+  /// be lost, as when a network fails (the transports' test hook, break_connections).
+  void reset(const error& why);
   /// For the transport's shutdown: no handler is called any more; closes the socket (on the strand, or
   /// at once when the io_context is stopped); returns the frames not known to be written (queued ones,
   /// and those of a write still in flight). With a farewell (set_farewell), a bye carrying it is written
@@ -171,6 +190,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void arm_watch();
   void on_watch();
   void write_farewell();
+  void on_ack_due();
   bool detached() const;
 
   // Fixed at construction.
@@ -184,6 +204,8 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::steady_timer handshake_timer_;
   asio::steady_timer close_timer_;
   asio::steady_timer watch_timer_;  // heartbeats, silence, idleness (arm_watch)
+  asio::steady_timer ack_timer_;    // an acknowledgement waiting for a write (acknowledge)
+  bool ack_timer_armed_ = false;
   // The read buffer: bytes [start_, end_) not yet consumed. Grown without zero-filling it (resizing a
   // std::string would write every byte: 64 KiB per connection, most of a per-message send's cost).
   class read_buffer {
@@ -220,6 +242,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool ended_ = false;
   error end_why_{std::error_code{}};
   duration silence_limit_ = duration::zero();      // set at the hello: heartbeats on both sides
+  std::atomic<bool> sequenced_{false};             // set at the hello: both sides said "sequenced"
   std::chrono::steady_clock::time_point last_read_;   // bytes arrived
   std::chrono::steady_clock::time_point last_write_;  // a write completed
 
@@ -227,6 +250,7 @@ class connection : public std::enable_shared_from_this<connection> {
   mutable std::mutex mutex_;
   frame_queue outbox_;
   std::string prefix_;           // the greeting: written before any frame
+  std::string ack_;              // an acknowledgement: written after the prefix, before the frames
   std::string trailer_;          // a bye: written after every frame
   std::string inflight_;         // the batch being written: [prefix][frames][trailer]
   std::size_t inflight_prefix_ = 0;

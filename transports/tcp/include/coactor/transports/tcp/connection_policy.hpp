@@ -11,11 +11,13 @@
 // policy may call the core, and its host (through transport_core::link), from them.
 #pragma once
 
+#include <coactor/peer_stats.hpp>
 #include <coactor/transport.hpp>
 #include <coactor/transports/tcp/connection.hpp>
 #include <coactor/wire/handshake.hpp>
 
 #include <string_view>
+#include <vector>
 
 namespace coactor::tcp {
 
@@ -48,6 +50,13 @@ class connection_policy {
   /// every frame it held for it that is not known written, in the order given, for the core to give back
   /// before peer_down. Called without the core's locks, never after stop().
   virtual frame_queue forget(const node_identity& /*peer*/) { return {}; }
+
+  /// The peer acknowledged the frames of stream `at.stream` up to number `at.seq` (sequenced streams,
+  /// transport_core.hpp). On the strand of the connection it came on.
+  virtual void acknowledged(const node_identity& /*peer*/, wire::stream_position /*at*/) {}
+
+  /// The policy's counts per peer: sent, delivered and failed (transport::peers). Any thread.
+  virtual std::vector<peer_stats> peers() const { return {}; }
 
   /// transport::shutdown: takes no more frames; gives up every frame it holds (queued, or given to a
   /// connection and not known written: it aborts those connections) as errc::stopped. The host is still

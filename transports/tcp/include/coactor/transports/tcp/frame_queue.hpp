@@ -37,6 +37,8 @@ class frame_queue {
 
   /// Removes the first `n` frames into `out` (appended to it).
   void split_front(std::size_t n, frame_queue& out);
+  /// Removes the first `n` frames (all, if there are fewer); returns how many it removed.
+  std::size_t drop_front(std::size_t n);
 
   void clear() noexcept {
     bytes_.clear();

@@ -10,10 +10,12 @@
 // This header does not include Asio: the public transport classes derive from this one.
 #pragma once
 
+#include <coactor/peer_stats.hpp>
 #include <coactor/transport.hpp>
 
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace coactor::tcp {
 
@@ -31,6 +33,13 @@ class transport : public coactor::transport {
   result<node_address> listen(std::string_view address) override;
   void send(const peer_ref& peer, std::string_view frame) override;
   void shutdown() override;
+  std::vector<peer_stats> peers() const override;
+
+  /// A test hook: resets every connection at once (an RST, bytes in flight lost), as a failing network
+  /// would, while both nodes stay up; returns how many. What a transport does then is its normal
+  /// recovery (tcp_pooled: it connects again and resends what was not acknowledged). For tests and
+  /// benchmarks; harmless but pointless elsewhere.
+  std::size_t break_connections();
 
  protected:
   explicit transport(std::shared_ptr<transport_core> core);

@@ -14,6 +14,16 @@
 //     never delivered, never acked.
 //   * it reports what it refused (a protocol violation, an oversized frame) and an accepted connection
 //     whose handshake failed.
+// Sequenced streams (when both hellos say "sequenced", wire/handshake.hpp): a sender may number the data
+// frames it sends on a connection (a resume frame gives the number of the next one, connection_policy
+// decides). The core keeps, per peer incarnation, the newest stream it numbers and how far it was
+// delivered: a frame numbered at or below that point came before (sent again on a new connection after
+// the old one broke) and is dropped; a frame of an older stream is dropped (its sender gave it up when it
+// began the newer one). Frames from one peer are delivered under its lock, so two connections from it
+// (an old one still being read, the new one) cannot deliver out of order. What was delivered is
+// acknowledged on the connection it came on (a received frame; connection::acknowledge), and the
+// peer's acknowledgements of this node's frames go to the policy (connection_policy::acknowledged).
+//
 // Once the hello of an accepted connection from a pooled peer has arrived, the connection is offered
 // to the policy, if it sends_on_accepted() (tcp_pooled sends back to that peer on it); a connection a
 // per-message peer opened carries only acks back. When a connection closes, the policy gets back the
@@ -40,6 +50,7 @@
 #include <coactor/transports/tcp/connection_policy.hpp>
 #include <coactor/transports/tcp/host_link.hpp>
 #include <coactor/transports/tcp/net.hpp>
+#include <coactor/peer_stats.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -107,11 +118,38 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   /// The incarnation up at `address`, 0 if none.
   std::uint64_t up_at(std::string_view address);
 
+  /// transport::peers: the policy's counts (connection_policy::peers), with what was received.
+  std::vector<peer_stats> peers() const;
+  /// Resets every peer connection (connection::reset) as a failing network would; returns how many. For
+  /// tests and benchmarks (tcp::transport::break_connections).
+  std::size_t break_connections();
+
+  /// Sequenced streams: at most this many frames delivered from a peer before the acknowledgement goes
+  /// out at once (otherwise it rides on the next write, or goes within connection_options::ack_delay).
+  static constexpr std::uint64_t urgent_ack_after = 1024;
+
  private:
+  /// What this node received from one peer incarnation (all its connections).
+  struct inbound {
+    std::mutex mutex;             // held while its frames are delivered
+    node_identity peer;
+    std::uint64_t stream = 0;     // the newest stream it numbered frames of (0: none)
+    std::uint64_t delivered = 0;  // that stream's frames up to this number were delivered
+    std::uint64_t received = 0;   // peer_stats
+    std::uint64_t duplicates = 0;
+  };
+  /// One connection's reading side, on its strand.
+  struct reading {
+    std::shared_ptr<inbound> from;  // set at the hello
+    std::uint64_t stream = 0;       // the stream its frames continue (the last resume frame); 0: not numbered
+    std::uint64_t next = 0;         // the number of its next data frame
+    std::uint64_t acknowledged = 0; // the last number acknowledged on it
+  };
+
   connection::handlers handlers_for(bool accepted);
   void accepted(result<socket> s);
-  void opened(connection& conn, const wire::hello& hello, bool accepted);
-  void dispatch(connection& conn, std::string_view frames, bool acked);
+  void opened(connection& conn, const wire::hello& hello, bool accepted, reading& r);
+  void dispatch(connection& conn, std::string_view frames, bool acked, reading& r);
   void closed(connection& conn, connection_end end, bool accepted);
   /// Tells the host that `peer` is down (the baton held): what is held for it goes back first.
   void tell_down(const node_identity& peer, const error& why);
@@ -143,7 +181,7 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   node_identity attached_;
   node_identity listening_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   bool stopped_ = false;
   std::shared_ptr<listener> listener_;
   struct peer_connection {
@@ -154,6 +192,8 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   std::unordered_map<const connection*, peer_connection> connections_;  // peer connections not closed yet
   std::unordered_map<std::uint64_t, node_identity> up_;                 // incarnations reported up
   std::unordered_map<std::string, std::uint64_t> up_at_;                // the incarnation up at an address
+  // Per peer incarnation, kept for the node's life (peer_stats; a few dozen bytes each).
+  std::unordered_map<std::uint64_t, std::shared_ptr<inbound>> inbound_;
 
   std::mutex baton_mutex_;  // the baton's (never held while calling out)
   std::condition_variable baton_free_;
