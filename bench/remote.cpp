@@ -15,6 +15,8 @@
 //   bench_remote [--runs R] [--only WORKLOAD] [--scale F]
 //   bench_remote --serve TRANSPORT CODEC     (the child: a node with "echo" and "sink")
 //   bench_remote --serve-raw                 (the child for the floors)
+#include "support.hpp"
+
 #include <coactor/asio.hpp>
 #include <coactor/coactor.hpp>
 #include <coactor/transports/loopback.hpp>
@@ -27,35 +29,17 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <array>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <iostream>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
 
-using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
-
 namespace bench {
-
-constexpr std::size_t payload_bytes = 64;
-
-struct finish {
-  std::uint64_t expected;
-};
-
-coactor::bytes payload() { return coactor::bytes(payload_bytes, std::byte{0x5a}); }
 
 std::unique_ptr<coactor::transport> make_transport(const std::string& name,
                                                    const std::shared_ptr<coactor::loopback_network>& net) {
@@ -68,156 +52,14 @@ std::unique_ptr<coactor::transport> make_transport(const std::string& name,
 
 coactor::codec codec_named(const std::string& name) { return name == "json" ? coactor::codec::json : coactor::codec::binary; }
 
-// ---- the server side: a node with "echo" (answers requests with their payload) and "sink" (counts) ----
-
-coactor::process echo(coactor::context self) {
-  for (;;) {
-    auto m = co_await self.receive<coactor::bytes>();
-    self.reply(m, std::move(*m));
-  }
-}
-
-coactor::process sink(coactor::context self) {
-  std::uint64_t count = 0;
-  for (;;) {
-    coactor::message m = co_await self.receive();
-    if (m.is<coactor::bytes>()) {
-      ++count;
-    } else if (const finish* f = m.get_if<finish>()) {
-      // The finish request comes after the messages it counts (per-message connections may reorder: wait).
-      while (count < f->expected) {
-        auto more = co_await self.receive<coactor::bytes>(10s);
-        if (!more) break;
-        ++count;
-      }
-      self.reply(m, count);
-      count = 0;
-    }
-  }
-}
-
-void start_server(coactor::node& n) {
-  n.register_name("echo", n.spawn(echo)).value();
-  n.register_name("sink", n.spawn(sink)).value();
-}
-
 int serve(const std::string& transport, const std::string& codec) {
-  coactor::node n({.name = "bench-server", .threads = 1, .transport = make_transport(transport, nullptr),
-                   .format = codec_named(codec)});
-  auto address = n.listen("127.0.0.1:0");
-  if (!address) return 1;
-  n.on_error({});
-  start_server(n);
-  std::printf("%s\n", address->to_string().c_str());
-  std::fflush(stdout);
-  n.run();  // until killed
-  return 0;
+  return serve_node(make_transport(transport, nullptr), codec_named(codec));
 }
 
-// ---- a child process, stopped when the measurement is done ----
-
-struct child {
-  pid_t pid = -1;
-  std::string address;
-
-  child(const char* self_path, std::vector<std::string> args) {
-    int out[2];
-    if (pipe(out) != 0) std::abort();
-    pid = fork();
-    if (pid == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv{const_cast<char*>(self_path)};
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(self_path, argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    char line[256];
-    ssize_t n = 0, got;
-    while (n < static_cast<ssize_t>(sizeof line) - 1 && (got = read(out[0], line + n, 1)) == 1 && line[n] != '\n') ++n;
-    close(out[0]);
-    address.assign(line, static_cast<std::size_t>(n));
-    if (address.empty()) std::abort();
-  }
-  ~child() {
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-  }
-};
-
-// ---- figures ----
-
-struct figure {
-  double value = 0, p50 = 0, p99 = 0;
-  std::uint64_t n = 0;
-};
-
-double percentile(std::vector<double>& v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
-
-figure latency_figure(std::vector<double> samples_us) {
-  figure f;
-  f.n = samples_us.size();
-  f.value = std::accumulate(samples_us.begin(), samples_us.end(), 0.0) / static_cast<double>(f.n);
-  f.p50 = percentile(samples_us, 0.50);
-  f.p99 = percentile(samples_us, 0.99);
-  return f;
-}
-
-// ---- coactor measurements (the client node runs here) ----
-
-// One client process on `client` doing the work; returns its figure.
-figure measure(coactor::node& client, const std::string& server_address, const std::string& workload, std::uint64_t n) {
-  figure result;
-  client.spawn([&](coactor::context self) -> coactor::process {
-    coactor::process_name echo_name{server_address, "echo"}, sink_name{server_address, "sink"};
-    // Resolve names once: pids are what a busy client uses.
-    auto first = co_await self.request(echo_name, payload(), 10s);
-    if (!first) std::abort();
-    const coactor::pid echo_pid = first->sender();
-    if (workload == "remote-rtt") {
-      std::vector<double> samples;
-      samples.reserve(n);
-      for (std::uint64_t i = 0; i < n; ++i) {
-        const auto start = clock_type::now();
-        auto r = co_await self.request<coactor::bytes>(echo_pid, payload(), 10s);
-        if (!r || r->size() != payload_bytes) std::abort();
-        samples.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - start).count());
-      }
-      result = latency_figure(std::move(samples));
-    } else {
-      auto warm = co_await self.request(sink_name, finish{0}, 10s);
-      if (!warm) std::abort();
-      const coactor::pid sink_pid = warm->sender();  // the reply comes from the process itself
-      const auto start = clock_type::now();
-      for (std::uint64_t i = 0; i < n; ++i) {
-        self.send(sink_pid, payload());
-        if ((i & 1023) == 1023) co_await self.yield_now();  // let the transport's writes go out
-      }
-      auto counted = co_await self.request<std::uint64_t>(sink_pid, finish{n}, 120s);
-      const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
-      if (!counted || *counted != n) {
-        std::fprintf(stderr, "sink counted %llu of %llu\n", counted ? static_cast<unsigned long long>(*counted) : 0ull,
-                     static_cast<unsigned long long>(n));
-        std::abort();
-      }
-      result.n = n;
-      result.value = workload == "per-message-cost" ? seconds * 1e6 / static_cast<double>(n) : static_cast<double>(n) / seconds;
-    }
-  });
-  client.run();
-  return result;
-}
-
-figure run_coactor(const char* self_path, const std::string& transport, const std::string& codec,
+figure run_coactor(const std::string& program, const std::string& transport, const std::string& codec,
                    const std::string& workload, std::uint64_t n) {
   auto net = std::make_shared<coactor::loopback_network>();
-  std::unique_ptr<child> server_process;
+  std::unique_ptr<child_process> server_process;
   std::unique_ptr<coactor::node> server_node;
   std::unique_ptr<std::thread> server_thread;
   std::string address;
@@ -228,7 +70,7 @@ figure run_coactor(const char* self_path, const std::string& transport, const st
     start_server(*server_node);
     server_thread = std::make_unique<std::thread>([&] { server_node->run(); });
   } else {
-    server_process = std::make_unique<child>(self_path, std::vector<std::string>{"--serve", transport, codec});
+    server_process = std::make_unique<child_process>(program, std::vector<std::string>{"--serve", transport, codec});
     address = server_process->address;
   }
   figure f;
@@ -309,8 +151,8 @@ asio::ip::tcp::endpoint endpoint_of(const std::string& address) {
   return {asio::ip::make_address(address.substr(0, colon)), static_cast<unsigned short>(std::stoi(address.substr(colon + 1)))};
 }
 
-figure run_raw(const char* self_path, const std::string& workload, std::uint64_t n) {
-  child server(self_path, {"--serve-raw"});
+figure run_raw(const std::string& program, const std::string& workload, std::uint64_t n) {
+  child_process server(program, {"--serve-raw"});
   const auto where = endpoint_of(server.address);
   asio::io_context io;
   std::array<char, payload_bytes + 4> message{};
@@ -420,11 +262,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const char* self = "/proc/self/exe";
-  char path[4096];
-  const ssize_t len = readlink(self, path, sizeof path - 1);
-  if (len <= 0) return 1;
-  path[len] = '\0';
+  const std::string path = self_path();
   auto count = [&](double base) { return static_cast<std::uint64_t>(std::max(1.0, base * scale)); };
   auto want = [&](const char* w) { return only.empty() || only == w; };
   auto with = [&](const char* transport, const char* codec) {
