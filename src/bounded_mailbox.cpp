@@ -7,9 +7,18 @@
 // errc::queue_full (try_send), or waits in the process's room_waiters (send_when_room): each time the
 // process takes a counted message, the first waiter is granted the place (queued stays up for it) and
 // told with a `room` envelope; a waiter that gives up hands a granted place on to the next.
+//
+// Towards other nodes the bound is the transport's (transport::has_room: its queue for that peer). A
+// try_send to a full one fails, a send is given back by the transport (errc::queue_full, reported), and
+// a send_when_room parks its envelope here; when the transport says there is room again
+// (transport_host::room), the parked envelopes for that node are sent in the order parked, while there
+// is room, and each sender is told with a `room` envelope. A sender that gives up takes its envelope
+// back, unless it was sent.
 #include <coactor/detail/node_core.hpp>
 #include <coactor/detail/process_base.hpp>
+#include <coactor/detail/router.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace coactor::detail {
@@ -95,6 +104,48 @@ void node_core::limit_mailbox(process_base& p, std::uint32_t limit) noexcept {
   table_.with(p.self.slot(), p.self.id(), [&](process_base* self) {
     if (self) self->mailbox_limit = limit;
   });
+}
+
+bool node_core::has_room_for(const pid& to) const noexcept {
+  return !router_ || router_->has_room(peer_ref{to.incarnation(), to.address()});
+}
+
+void node_core::park(const pid& to, envelope* e, const pid& waiter) noexcept {
+  try {
+    std::lock_guard lock(parked_mutex_);
+    parked_.push_back({to, waiter, e});
+  } catch (...) {
+    return route(to, e);  // no room to park it: sent, for the transport to refuse
+  }
+  // Room may have come since the caller looked: nobody would say so again.
+  if (has_room_for(to)) room(to.incarnation());
+}
+
+envelope* node_core::unpark(const pid& waiter) noexcept {
+  std::lock_guard lock(parked_mutex_);
+  for (auto it = parked_.begin(); it != parked_.end(); ++it)
+    if (it->waiter == waiter) {
+      envelope* e = it->e;
+      parked_.erase(it);
+      return e;
+    }
+  return nullptr;
+}
+
+void node_core::room(std::uint64_t incarnation, bool regardless) noexcept {
+  for (;;) {
+    parked_send next;
+    {
+      std::lock_guard lock(parked_mutex_);
+      auto it = std::find_if(parked_.begin(), parked_.end(), [&](const parked_send& p) { return p.to.incarnation() == incarnation; });
+      if (it == parked_.end()) return;
+      if (!regardless && !has_room_for(it->to)) return;  // (the transport says when there is room again)
+      next = *it;
+      parked_.erase(it);
+    }
+    route(next.to, next.e);
+    send_room(next.waiter);
+  }
 }
 
 }  // namespace coactor::detail

@@ -135,15 +135,21 @@ class context {
     return n;
   }
   /// send() that fails instead of dropping: errc::queue_full when the local target's mailbox is full,
-  /// errc::dead_process when it is gone. A target on another node: as send() (the other node reports).
+  /// errc::dead_process when it is gone. A target on another node: errc::queue_full when the
+  /// transport's queue for its node is full (transport::has_room), otherwise as send() (the other node
+  /// reports what its mailboxes refuse).
   template <class T>
   result<void> try_send(const coactor::pid& to, T&& msg) const {
-    detail::envelope* e = detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg));
-    e->from = p_->self;
     if (!p_->node.is_local(to)) {
+      if (!p_->node.has_room_for(to))
+        return error(errc::queue_full, "the transport's queue for the node of " + to.to_string() + " is full");
+      detail::envelope* e = detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg));
+      e->from = p_->self;
       p_->node.route(to, e);
       return {};
     }
+    detail::envelope* e = detail::make_envelope<detail::payload_t<T>>(std::forward<T>(msg));
+    e->from = p_->self;
     switch (p_->node.offer(to, e)) {
       case detail::node_core::offer_result::delivered:
         return {};
@@ -158,7 +164,8 @@ class context {
   }
   /// co_await → result<void>: send() that waits while the local target's mailbox is full (senders are
   /// served in the order they started waiting); errc::queue_full if it is still full after `timeout`,
-  /// errc::dead_process if the target ends meanwhile. A target on another node: as send().
+  /// errc::dead_process if the target ends meanwhile. A target on another node: waits while the
+  /// transport's queue for its node is full (transport::has_room; in order, too), then sends as send().
   template <class T>
   detail::send_awaiter send_when_room(const coactor::pid& to, T&& msg, duration timeout) const
     requires(!detail::braced_temporary_at_risk<T>)

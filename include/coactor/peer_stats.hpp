@@ -22,6 +22,7 @@ struct peer_stats {
   std::uint64_t failed = 0;       ///< of those, given back through transport_host::undeliverable
   std::uint64_t received = 0;     ///< frames from it delivered to this node
   std::uint64_t duplicates = 0;   ///< frames from it dropped as delivered already (sent again)
+  std::uint64_t queued_bytes = 0; ///< the bytes of the frames in flight that the transport holds now
   /// Frames on their way: neither delivered nor given back yet.
   std::uint64_t in_flight() const noexcept { return sent - delivered - failed; }
 };

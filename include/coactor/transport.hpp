@@ -79,6 +79,12 @@ class transport_host {
     (void)peer;
     (void)why;
   }
+
+  // ---- back-pressure (docs/faults.md, "Back-pressure") ----
+
+  /// The transport's queue for `peer` (this incarnation, at this address) was found full (has_room()
+  /// said false, or a frame was given back with errc::queue_full) and has room again. Empty default.
+  virtual void room(const node_identity& peer) { (void)peer; }
 };
 
 class transport {
@@ -105,6 +111,14 @@ class transport {
   /// What it counted per peer incarnation (peer_stats.hpp, which callers include); empty for a transport
   /// that counts nothing. Callable from any thread.
   virtual std::vector<peer_stats> peers() const;
+
+  /// False when the transport bounds what it queues for `peer` and that queue is full: send() would give
+  /// the frame back with errc::queue_full. Once it said false, it calls transport_host::room() when there
+  /// is room again. A transport that bounds nothing always has room (the default). Any thread.
+  virtual bool has_room(const peer_ref& peer) const {
+    (void)peer;
+    return true;
+  }
 };
 
 }  // namespace coactor

@@ -21,6 +21,8 @@ void transport::shutdown() { core_->shutdown(); }
 
 std::vector<peer_stats> transport::peers() const { return core_->peers(); }
 
+bool transport::has_room(const peer_ref& peer) const { return core_->has_room(peer); }
+
 std::size_t transport::break_connections() { return core_->break_connections(); }
 
 }  // namespace coactor::tcp

@@ -238,13 +238,13 @@ void transport_core::dispatch(connection& conn, std::string_view frames, bool ac
       }
       const bool data = kind >= wire::frame_kind::message && kind <= wire::frame_kind::failure;
       if (r.stream != 0 && data) {
-        const std::uint64_t n = r.next++;
-        if (r.stream != in.stream || n <= in.delivered) {  // delivered already, or given up by its sender
+        const std::uint64_t number = r.next++;
+        if (r.stream != in.stream || number <= in.delivered) {  // delivered already, or given up by its sender
           ++in.duplicates;
           continue;
         }
-        in.delivered = n;
-        theirs = wire::stream_position{in.stream, n};
+        in.delivered = number;
+        theirs = wire::stream_position{in.stream, number};
       }
       if (data) ++in.received;
       if (kind == wire::frame_kind::bye) {

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -63,6 +64,7 @@ struct peer {
   tcp::frame_queue unacked;
   // peer_stats
   std::uint64_t sent = 0, delivered = 0, failed = 0;
+  bool wants_room = false;  // found full (has_room, or a frame refused): the host hears when it is not
   // Up, without a working connection since a failure: it has until `deadline` to get one.
   bool reconnecting = false;
   std::chrono::steady_clock::time_point deadline;
@@ -101,6 +103,13 @@ class pooled_policy final : public tcp::connection_policy {
       } else if (!p) {
         why = error(errc::unreachable, "node " + std::to_string(ref.incarnation) +
                                            " does not listen and has no connection to this node");
+      } else if (!fits(*p, frame.size())) {
+        p->wants_room = true;
+        ++p->sent;
+        ++p->failed;
+        why = error(errc::queue_full, "tcp_pooled: the queue for " + p->describe() + " is full (" +
+                                          std::to_string(queued_frames(*p)) + " frames, " + std::to_string(queued_bytes(*p)) +
+                                          " bytes; tcp_pooled_options::max_queued_frames, max_queued_bytes)");
       } else {
         // Held before the frame is handed on: its write may complete on another thread at once.
         held = core_.link().hold(1);
@@ -162,6 +171,7 @@ class pooled_policy final : public tcp::connection_policy {
     std::uint64_t gone = 0;       // an incarnation out of time
     std::size_t copies = 0;       // frames handed back that are also kept unacknowledged: their work goes
     bool unconfirmed = false;     // frames written without acknowledgements, on a connection that broke
+    std::optional<node_identity> roomy;
     {
       std::lock_guard lock(mutex_);
       bool was_open = false;
@@ -217,10 +227,12 @@ class pooled_policy final : public tcp::connection_policy {
           }
         }
         p->failed += lost.frames();
+        roomy = room_again(*p);
         forget_if_unused(p);
       }
     }
     core_.link().release(copies);
+    if (roomy) tell_room(*roomy);
     if (unconfirmed)
       core_.report(error(errc::unreachable, "tcp_pooled: the connection to " + who + " broke (" +
                                                 end.why.detail() + "); of the " + std::to_string(end.written) +
@@ -346,8 +358,21 @@ class pooled_policy final : public tcp::connection_policy {
     core_.give_up(lost, shut_down());
   }
 
+  bool has_room(const peer_ref& ref) override {
+    std::lock_guard lock(mutex_);
+    std::shared_ptr<peer> p;
+    if (ref.incarnation != 0)
+      if (auto it = by_incarnation_.find(ref.incarnation); it != by_incarnation_.end()) p = it->second;
+    if (!p && !ref.address.empty())
+      if (auto it = by_address_.find(ref.address); it != by_address_.end()) p = it->second;
+    if (!p || stopped_ || fits(*p, 0)) return true;
+    p->wants_room = true;
+    return false;
+  }
+
   void acknowledged(const node_identity& node, wire::stream_position at) override {
     std::size_t released = 0;
+    std::optional<node_identity> roomy;
     {
       std::lock_guard lock(mutex_);
       auto it = by_incarnation_.find(node.incarnation);
@@ -362,8 +387,10 @@ class pooled_policy final : public tcp::connection_policy {
       }
       p.acked += done;
       p.delivered += done;
+      roomy = room_again(p);
     }
     core_.link().release(released);
+    if (roomy) tell_room(*roomy);
   }
 
   std::vector<peer_stats> peers() const override {
@@ -413,6 +440,7 @@ class pooled_policy final : public tcp::connection_policy {
     s.sent = p.sent;
     s.delivered = p.delivered;
     s.failed = p.failed;
+    s.queued_bytes = queued_bytes(p);
     return s;
   }
 
@@ -517,6 +545,7 @@ class pooled_policy final : public tcp::connection_policy {
 
   void connect_failed(const std::shared_ptr<channel>& ch, const error& why) {
     tcp::frame_queue lost;
+    std::optional<node_identity> roomy;
     std::uint64_t gone = 0;
     std::string who, address;
     {
@@ -532,10 +561,12 @@ class pooled_policy final : public tcp::connection_policy {
         lost = std::move(p->waiting);
         p->waiting.clear();
         p->failed += lost.frames();
+        roomy = room_again(*p);
         address = p->address;
         forget_if_unused(p);
       }
     }
+    if (roomy) tell_room(*roomy);
     core_.give_up(lost, error(errc::unreachable, why.detail()));
     if (gone) core_.peer_lost(gone, out_of_time(who, why));
     // A peer met only on connections it opened (a per-message node's) is found gone by a dial that fails.
@@ -601,6 +632,29 @@ class pooled_policy final : public tcp::connection_policy {
   error out_of_time(const std::string& who, const error& last) const {
     return error(errc::unreachable, "no connection to " + who + " again within " + tcp::milliseconds(options_.peer_timeout) +
                                         (last.code() ? " (" + last.detail() + ")" : std::string()));
+  }
+
+  // ---- the bound of a peer's queue (mutex held, but tell_room) ----
+
+  static std::size_t queued_frames(const peer& p) { return p.waiting.frames() + p.unacked.frames(); }
+  static std::size_t queued_bytes(const peer& p) { return p.waiting.bytes() + p.unacked.bytes(); }
+
+  /// Whether a frame of `bytes` (0: any small one) may join p's queue.
+  bool fits(const peer& p, std::size_t bytes) const {
+    return queued_frames(p) < options_.max_queued_frames &&
+           queued_bytes(p) + std::max<std::size_t>(bytes, 1) <= options_.max_queued_bytes;
+  }
+
+  /// p, if it was found full and its queue is below half of both bounds now (then it is not any more).
+  std::optional<node_identity> room_again(peer& p) const {
+    if (!p.wants_room || queued_frames(p) > options_.max_queued_frames / 2 || queued_bytes(p) > options_.max_queued_bytes / 2)
+      return std::nullopt;
+    p.wants_room = false;
+    return node_identity{p.incarnation, p.name, p.address, codec::binary};
+  }
+
+  void tell_room(const node_identity& p) {
+    core_.link().call([&](transport_host& host) { host.room(p); });
   }
 
   // ---- giving frames to a connection (mutex held) ----
@@ -691,6 +745,8 @@ const tcp_pooled_options& checked(const tcp_pooled_options& o) {
   if (o.heartbeat_interval < duration::zero() ||
       (o.heartbeat_interval > duration::zero() && o.heartbeat_interval < milliseconds(1)))
     throw std::invalid_argument("tcp_pooled_options: heartbeat_interval must be zero (off) or at least 1ms");
+  if (o.max_queued_frames < 1 || o.max_queued_bytes < 64 * 1024)
+    throw std::invalid_argument("tcp_pooled_options: max_queued_frames must be at least 1 and max_queued_bytes at least 64 KiB");
   if (o.heartbeat_interval >= o.peer_timeout)
     throw std::invalid_argument("tcp_pooled_options: heartbeat_interval (" + tcp::milliseconds(o.heartbeat_interval) +
                                 ") must be shorter than peer_timeout (" + tcp::milliseconds(o.peer_timeout) + ")");

@@ -206,7 +206,8 @@ class typed_request_awaiter : public request_awaiter {
 };
 
 /// co_await → result<void>: delivers a message to a local process, waiting while its mailbox is full
-/// (context::send_when_room). A target on another node gets it as send() would.
+/// (context::send_when_room); to a process of another node, waiting while the transport's queue for that
+/// node is full (the envelope parked on the node meanwhile: node_core::park).
 class send_awaiter : private receive_wait {
  public:
   send_awaiter(process_base& p, const pid& to, envelope* e, duration timeout) noexcept
@@ -215,14 +216,24 @@ class send_awaiter : private receive_wait {
   }
   ~send_awaiter() {
     if (queued_) process().node.cancel_room_wait(to_, process().self);  // timed out, or the process ended
+    if (parked_) destroy(process().node.unpark(process().self));
     destroy(message_);
   }
   bool await_ready() {
     process_base& p = process();
     message_->from = p.self;
     if (!p.node.is_local(to_)) {
-      p.node.route(to_, std::exchange(message_, nullptr));
-      return true;
+      if (p.node.has_room_for(to_)) {
+        p.node.route(to_, std::exchange(message_, nullptr));
+        return true;
+      }
+      if (timeout_ <= duration::zero()) {
+        failure_ = errc::queue_full;
+        return true;
+      }
+      parked_ = true;
+      p.node.park(to_, std::exchange(message_, nullptr), p.self);
+      return false;
     }
     switch (p.node.offer(to_, message_, &p.self)) {
       case node_core::offer_result::delivered:
@@ -245,6 +256,13 @@ class send_awaiter : private receive_wait {
   }
   result<void> await_resume() {
     process_base& p = process();
+    if (parked_) {
+      parked_ = false;
+      message_ = p.node.unpark(p.self);  // null: it was sent
+      if (!message_) return {};
+      return error(errc::queue_full, "the transport's queue for the node of " + to_.to_string() + " is still full " +
+                                         describe_timeout(timeout_));
+    }
     if (room_granted()) {
       queued_ = false;
       if (p.node.offer(to_, message_, nullptr, true) == node_core::offer_result::delivered) {
@@ -254,6 +272,8 @@ class send_awaiter : private receive_wait {
       failure_ = errc::dead_process;
     }
     if (failure_ == errc::dead_process) return error(errc::dead_process, to_.to_string());
+    if (failure_ == errc::queue_full && !p.node.is_local(to_))
+      return error(errc::queue_full, "the transport's queue for the node of " + to_.to_string() + " is full");
     if (failure_ == errc{} && !timed_out()) return {};  // sent in await_ready
     return error(errc::queue_full, "the mailbox of " + to_.to_string() + " is still full " + describe_timeout(timeout_));
   }
@@ -263,6 +283,7 @@ class send_awaiter : private receive_wait {
   envelope* message_;
   duration timeout_;
   bool queued_ = false;  ///< in the target's room_waiters (or granted a place not yet used)
+  bool parked_ = false;  ///< the message is parked on the node (a remote target's queue was full)
   errc failure_{};
   timer timer_;
 };

@@ -97,6 +97,20 @@ class node_core {
   /// Sets the process's limit (0: none).
   void limit_mailbox(process_base& p, std::uint32_t limit) noexcept;
 
+  // ---- back-pressure towards other nodes (src/bounded_mailbox.cpp) ----
+
+  /// Whether the transport's queue for the node of `to` (a pid of another node) has room.
+  bool has_room_for(const pid& to) const noexcept;
+  /// Keeps `e` (for `to`, a pid of another node; sent by the process `waiter`) until the transport has
+  /// room for that node: then it is sent, in the order parked, and `waiter` gets a `room` envelope.
+  /// Takes `e`.
+  void park(const pid& to, envelope* e, const pid& waiter) noexcept;
+  /// Takes back what `waiter` parked; null if it was sent meanwhile.
+  envelope* unpark(const pid& waiter) noexcept;
+  /// transport_host::room, and a peer down (its frames are then given back by the transport as they go):
+  /// sends what was parked for the incarnation, while the transport has room.
+  void room(std::uint64_t incarnation, bool regardless = false) noexcept;
+
   /// route(), from a thread that may not be one of the scheduler's: on a single-threaded scheduler the
   /// delivery is handed to the scheduler's thread (in order, per calling thread).
   void route_from_outside(const pid& to, envelope* e);
@@ -242,6 +256,13 @@ class node_core {
 
   std::atomic<std::uint64_t> monitor_counter_{0};
   std::mutex watch_mutex_;  ///< guards remote_watches_ and node_watchers_
+  struct parked_send {
+    pid to;
+    pid waiter;
+    envelope* e;
+  };
+  std::mutex parked_mutex_;
+  std::vector<parked_send> parked_;  ///< send_when_room to other nodes, in the order parked
   std::unordered_map<std::uint64_t, std::vector<remote_watch>> remote_watches_;
   /// Monitors of names on other nodes, whose incarnation is not known: by the node's address.
   struct name_watch {

@@ -46,6 +46,7 @@ class router final : public transport_host {
 
   std::uint64_t bad_frames() const noexcept { return bad_frames_.load(std::memory_order_relaxed); }
   std::vector<peer_stats> peers() const { return transport_->peers(); }
+  bool has_room(const peer_ref& peer) const { return transport_->has_room(peer); }
 
   // transport_host
   const node_identity& identity() const noexcept override { return identity_; }
@@ -55,6 +56,7 @@ class router final : public transport_host {
   void report(const error& what) override;
   void peer_up(const node_identity& peer) override;
   void peer_down(const node_identity& peer, const error& why) override;
+  void room(const node_identity& peer) override;
 
  private:
   void send_frame(const peer_ref& peer, const pid& to, std::string_view to_name, envelope* e) noexcept;

@@ -117,8 +117,15 @@ TEST_CASE("tcp_pooled: a million messages over connections broken ten times arri
   CHECK(s.sent == 1);                // the reply
   CHECK(s.sent == s.delivered + s.failed);
   CHECK(c.received == s.delivered);
-  CHECK(server.errors().size() == 0);
-  CHECK(client.errors().size() == 0);
+  // Nothing reported, but a handshake the test broke (a connection being made again as it broke).
+  auto unexpected = [](const error_log& log) {
+    std::size_t n = 0;
+    for (const auto& e : log.entries())
+      if (e.detail.find("broken on purpose") == std::string::npos) ++n;
+    return n;
+  };
+  CHECK(unexpected(server.errors()) == 0);
+  CHECK(unexpected(client.errors()) == 0);
   client.stop();
   server.stop();
 }

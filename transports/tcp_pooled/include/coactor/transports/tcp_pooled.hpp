@@ -42,6 +42,9 @@
 //   * shutdown(): frames queued or being written are undeliverable with errc::stopped.
 //   * a frame over the frame limit (wire::frame_limits) is undeliverable at once (errc::too_large), never
 //     written: the peer would refuse it and close the connection under the frames behind it.
+//   * a frame for a peer whose queue is full (max_queued_frames, max_queued_bytes: frames waiting or not
+//     acknowledged) is undeliverable at once (errc::queue_full). has_room() tells beforehand (try_send
+//     and send_when_room use it), and transport_host::room() when the queue is below half again.
 // A peer violating the protocol (not coactor, another version, a bad hello, an oversized frame) is
 // refused with a bye frame naming the reason and reported.
 //
@@ -90,6 +93,11 @@ struct tcp_pooled_options {
   /// A peer is declared down when nothing arrived from it for this long (with heartbeats), or when its
   /// connection broke and none worked again for this long. At least 100 ms.
   duration peer_timeout = std::chrono::seconds(3);
+  /// The bound of the queue per peer: frames waiting for a connection or not acknowledged yet. A frame
+  /// that would take it past either bound is given back (errc::queue_full); has_room() says so first,
+  /// and the host hears when there is room again (below half of both). At least 1 frame and 64 KiB.
+  std::size_t max_queued_frames = std::size_t{1} << 20;
+  std::size_t max_queued_bytes = std::size_t{256} << 20;
 };
 
 class tcp_pooled_transport final : public tcp::transport {

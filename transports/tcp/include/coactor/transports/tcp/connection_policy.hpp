@@ -58,6 +58,9 @@ class connection_policy {
   /// The policy's counts per peer: sent, delivered and failed (transport::peers). Any thread.
   virtual std::vector<peer_stats> peers() const { return {}; }
 
+  /// transport::has_room. Any thread.
+  virtual bool has_room(const peer_ref& /*peer*/) { return true; }
+
   /// transport::shutdown: takes no more frames; gives up every frame it holds (queued, or given to a
   /// connection and not known written: it aborts those connections) as errc::stopped. The host is still
   /// reachable during the call.

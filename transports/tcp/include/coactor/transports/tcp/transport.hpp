@@ -34,6 +34,7 @@ class transport : public coactor::transport {
   void send(const peer_ref& peer, std::string_view frame) override;
   void shutdown() override;
   std::vector<peer_stats> peers() const override;
+  bool has_room(const peer_ref& peer) const override;
 
   /// A test hook: resets every connection at once (an RST, bytes in flight lost), as a failing network
   /// would, while both nodes stay up; returns how many. What a transport does then is its normal

@@ -120,6 +120,7 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
 
   /// transport::peers: the policy's counts (connection_policy::peers), with what was received.
   std::vector<peer_stats> peers() const;
+  bool has_room(const peer_ref& peer) const { return policy_->has_room(peer); }
   /// Resets every peer connection (connection::reset) as a failing network would; returns how many. For
   /// tests and benchmarks (tcp::transport::break_connections).
   std::size_t break_connections();
