@@ -10,10 +10,13 @@ coactor_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Debian 12 package names. libboost1.81-dev, not libboost-dev: that is Boost 1.74, which has no PFR (the
 # two conflict: installing one removes the other). clang and libclang-rt-14-dev: fuzzing and sanitizers.
+# iproute2: `ip`, with which the network-namespace test (tests/transports/tcp_pooled/netns.test.cpp) makes
+# its namespaces and veth pair.
 coactor_packages=(
   g++ cmake ninja-build git pkg-config
   libasio-dev nlohmann-json3-dev libboost1.81-dev catch2 libssl-dev
   clang libclang-rt-14-dev
+  iproute2
 )
 
 # Both cores (or however many) for the compiler and for ctest, unless the caller chose otherwise.

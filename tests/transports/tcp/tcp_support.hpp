@@ -120,6 +120,12 @@ struct forward_ping {  ///< the server passes `inner` on to `to` (a process on a
   process_name to;
   ping inner;
 };
+struct hold {  ///< a request the server keeps and never answers; it tells `tell` (if not null) it holds it
+  pid tell;
+};
+struct held {  ///< the server's note to hold::tell: it now holds `count` requests unanswered
+  int count = 0;
+};
 struct quit {
   int unused = 0;
 };
@@ -127,11 +133,13 @@ struct quit {
 /// The server every test talks to (registered as "server"): pings get a pong to their reply_to and, if
 /// a request, the reply "pong:<text>"; seq messages are counted (and checked for order), count_query
 /// answers the count; a blob request is echoed; dead_pid_query answers the pid of a process that has
-/// ended; refuse is answered with an error; forward_ping passes its ping on; quit ends it.
+/// ended; refuse is answered with an error; forward_ping passes its ping on; a hold request is kept
+/// unanswered (its requester waits until its timeout, or until it learns this node is gone); quit ends it.
 inline process serve(context self) {
   std::int64_t received = 0;
   std::int64_t last = -1;
   bool in_order = true;
+  std::vector<message> holding;
   for (;;) {
     message m = co_await self.receive();
     if (auto* s = m.get_if<seq>()) {
@@ -153,6 +161,10 @@ inline process serve(context self) {
       self.reply(m, error(errc::rejected, r->why));
     } else if (auto* f = m.get_if<forward_ping>()) {
       self.send(f->to, f->inner);
+    } else if (auto* h = m.get_if<hold>()) {
+      const pid tell = h->tell;
+      holding.push_back(std::move(m));
+      if (!tell.is_null()) self.send(tell, held{static_cast<int>(holding.size())});
     } else if (m.is<quit>()) {
       co_return;
     }
@@ -474,7 +486,12 @@ class peer_process {
       address_ += c;
     }
     ::close(out[0]);
-    if (address_.empty()) throw std::runtime_error("peer_process: " + program + " did not say its address");
+    if (address_.empty()) {
+      // The destructor does not run for an object whose constructor throws: the child goes here.
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      throw std::runtime_error("peer_process: " + program + " did not say its address");
+    }
   }
   ~peer_process() {
     if (pid_ > 0) {
