@@ -119,10 +119,10 @@ TEST_CASE("tcp_pooled: a million messages over connections broken ten times arri
   CHECK(c.received == s.delivered);
   // Nothing reported, but a handshake the test broke (a connection being made again as it broke).
   auto unexpected = [](const error_log& log) {
-    std::size_t n = 0;
+    std::size_t count = 0;
     for (const auto& e : log.entries())
-      if (e.detail.find("broken on purpose") == std::string::npos) ++n;
-    return n;
+      if (e.detail.find("broken on purpose") == std::string::npos) ++count;
+    return count;
   };
   CHECK(unexpected(server.errors()) == 0);
   CHECK(unexpected(client.errors()) == 0);
