@@ -3,6 +3,7 @@
 // to the transport it wraps; everything else passes through. The same shape delays, drops or logs frames.
 #pragma once
 
+#include <coactor/peer_stats.hpp>
 #include <coactor/transport.hpp>
 
 #include <atomic>
@@ -81,6 +82,8 @@ class counting_transport final : public coactor::transport, private coactor::tra
     inner_->send(peer, frame);
   }
   void shutdown() override { inner_->shutdown(); }
+  std::vector<coactor::peer_stats> peers() const override { return inner_->peers(); }
+  bool has_room(const coactor::peer_ref& peer) const override { return inner_->has_room(peer); }
 
  private:
   // transport_host: what the wrapped transport calls.
@@ -103,6 +106,7 @@ class counting_transport final : public coactor::transport, private coactor::tra
     counts_->add({false, peer, why, std::chrono::steady_clock::now(), counts_->undeliverable.load()});
     host_->peer_down(peer, why);
   }
+  void room(const coactor::node_identity& peer) override { host_->room(peer); }
 
   std::unique_ptr<coactor::transport> inner_;
   std::shared_ptr<frame_counts> counts_;

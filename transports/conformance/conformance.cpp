@@ -287,6 +287,8 @@ class watched_transport final : public transport, private transport_host {
     inner_->send(peer, frame);
   }
   void shutdown() override { inner_->shutdown(); }
+  std::vector<peer_stats> peers() const override { return inner_->peers(); }
+  bool has_room(const peer_ref& peer) const override { return inner_->has_room(peer); }
 
  private:
   const node_identity& identity() const noexcept override { return node_->identity(); }
@@ -308,6 +310,7 @@ class watched_transport final : public transport, private transport_host {
     log_->add(peer_log::what::down, peer.incarnation, clock_.now());
     node_->peer_down(peer, why);
   }
+  void room(const node_identity& peer) override { node_->room(peer); }
 
   std::unique_ptr<transport> inner_;
   std::shared_ptr<peer_log> log_;
@@ -947,8 +950,8 @@ void peer_restarted(const subject& s) {
   node& again = w.add("server", true, address);  // a new incarnation at the same address
   REQUIRE(again.address().to_string() == address);
   w.serve_on(again, counted);
-  // (A request may be lost, written to the old incarnation as it went: docs/transports.md, "Known
-  // violations". It is the contact that matters here.)
+  // (A request may go to the old incarnation as it goes, and fail: asked again. It is the contact that
+  // matters here.)
   static_cast<void>(ask_for_pid<who>(w, a, again, 5));
   auto heard = w.peers(a);
   const std::uint64_t now = again.incarnation();

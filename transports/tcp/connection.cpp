@@ -90,13 +90,17 @@ bool connection::send(frame_queue& frames) {
 
 void connection::acknowledge(std::string_view received, bool urgent) {
   if (closing_ || finishing_) return;  // (a connection closing gracefully is read to its end by the peer)
+  bool fresh, wait;
   {
     std::lock_guard lock(mutex_);
     if (detached_) return;
+    fresh = ack_.empty();
     ack_.assign(received);
-    if (urgent || writing_) return schedule_write_locked();  // (a write in flight: the next batch takes it)
+    wait = !urgent && !writing_;
+    if (!wait) schedule_write_locked();  // (a write in flight: the next batch takes it)
   }
-  if (ack_timer_armed_) return;
+  if (fresh && handlers_.ack_pending) handlers_.ack_pending(*this, true);
+  if (!wait || ack_timer_armed_) return;
   ack_timer_armed_ = true;
   ack_timer_.expires_after(options_.ack_delay);
   ack_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
@@ -124,6 +128,7 @@ void connection::write_next() {
 }
 
 bool connection::write_batch() {
+  bool took_ack = false;
   {
     std::lock_guard lock(mutex_);
     if (!closing_ && !detached_) {
@@ -132,6 +137,7 @@ bool connection::write_batch() {
       inflight_.clear();
       inflight_.append(prefix_);
       prefix_.clear();
+      took_ack = !ack_.empty();
       inflight_.append(ack_);
       ack_.clear();
       inflight_prefix_ = inflight_.size();
@@ -146,6 +152,7 @@ bool connection::write_batch() {
     }
     if (inflight_.empty()) writing_ = false;
   }
+  if (took_ack && handlers_.ack_pending && !detached()) handlers_.ack_pending(*this, false);
   if (closing_) {
     complete_close();
     return false;
@@ -447,9 +454,11 @@ void connection::complete_close() {
   if (ended_) return;
   ended_ = true;
   connection_end end;
-  bool quiet;
+  bool quiet, had_ack;
   {
     std::lock_guard lock(mutex_);
+    had_ack = !ack_.empty();
+    ack_.clear();
     end.unwritten = std::move(outbox_);
     outbox_.clear();
     end.written = written_;
@@ -461,6 +470,7 @@ void connection::complete_close() {
   end.why = end.graceful ? error(std::error_code{}) : end_why_;
   handlers h = std::move(handlers_);
   handlers_ = {};
+  if (!quiet && had_ack && h.ack_pending) h.ack_pending(*this, false);
   if (!quiet && h.closed) h.closed(*this, std::move(end));
 }
 
@@ -483,6 +493,13 @@ frame_queue connection::abort() {
     outbox_.clear();
   }
   run_on(strand_, [self = shared_from_this()] {
+    bool had_ack;  // (nothing writes it any more, and the close below is quiet: released here)
+    {
+      std::lock_guard lock(self->mutex_);
+      had_ack = !self->ack_.empty();
+      self->ack_.clear();
+    }
+    if (had_ack && self->handlers_.ack_pending) self->handlers_.ack_pending(*self, false);
     self->write_farewell();
     self->fail(error(errc::stopped, "the transport shut down"));
     self->handlers_ = {};  // drops what the handlers hold, even if the close waits for a write

@@ -155,6 +155,10 @@ connection::handlers transport_core::handlers_for(bool accepted) {
   h.written = [w](connection&, std::size_t n) {  // frames the policy gave, or acks
     if (auto c = w.lock()) c->link_.release(n);
   };
+  // An acknowledgement not written yet is work: run() does not return before the peer has it.
+  h.ack_pending = [w](connection&, bool waiting) {
+    if (auto c = w.lock()) waiting ? static_cast<void>(c->link_.hold(1)) : c->link_.release(1);
+  };
   h.idle = [](connection& conn) { conn.send_bye_and_finish(error(errc::timeout, "idle")); };
   h.silent = [w](connection& conn, const error& why) {
     if (auto c = w.lock()) c->peer_lost(conn.peer().incarnation, why);  // closes its connections
@@ -234,6 +238,9 @@ void transport_core::dispatch(connection& conn, std::string_view frames, bool ac
           in.stream = at->stream;
           in.delivered = at->seq - 1;
         }
+        // Said again on this connection: the acknowledgement of what came before may have been lost
+        // with the old one, and what follows may all be dropped as delivered already.
+        if (in.stream == at->stream && in.delivered > 0) theirs = wire::stream_position{in.stream, in.delivered};
         continue;
       }
       const bool data = kind >= wire::frame_kind::message && kind <= wire::frame_kind::failure;
@@ -241,6 +248,7 @@ void transport_core::dispatch(connection& conn, std::string_view frames, bool ac
         const std::uint64_t number = r.next++;
         if (r.stream != in.stream || number <= in.delivered) {  // delivered already, or given up by its sender
           ++in.duplicates;
+          if (in.delivered > 0) theirs = wire::stream_position{in.stream, in.delivered};
           continue;
         }
         in.delivered = number;

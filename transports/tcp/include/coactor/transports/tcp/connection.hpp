@@ -101,6 +101,9 @@ class connection : public std::enable_shared_from_this<connection> {
     std::function<void(connection&, std::string_view frames)> frames;
     /// `n` more frames given to send() were written completely (optional).
     std::function<void(connection&, std::size_t n)> written;
+    /// An acknowledgement waits to be written (true), or no longer does: written, or dropped as the
+    /// connection closed (false). Optional; called in pairs, on the strand.
+    std::function<void(connection&, bool waiting)> ack_pending;
     /// Nothing read or written for idle_timeout (optional; called again after another idle period).
     std::function<void(connection&)> idle;
     /// Heartbeats are on and nothing was read from the peer for silence_limit(); `why` says so
