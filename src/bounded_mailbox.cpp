@@ -118,7 +118,7 @@ void node_core::park(const pid& to, envelope* e, const pid& waiter) noexcept {
     return route(to, e);  // no room to park it: sent, for the transport to refuse
   }
   // Room may have come since the caller looked: nobody would say so again.
-  if (has_room_for(to)) room(to.incarnation());
+  if (has_room_for(to)) room(to.incarnation(), to.address());
 }
 
 envelope* node_core::unpark(const pid& waiter) noexcept {
@@ -132,12 +132,14 @@ envelope* node_core::unpark(const pid& waiter) noexcept {
   return nullptr;
 }
 
-void node_core::room(std::uint64_t incarnation, bool regardless) noexcept {
+void node_core::room(std::uint64_t incarnation, std::string_view address, bool regardless) noexcept {
   for (;;) {
     parked_send next;
     {
       std::lock_guard lock(parked_mutex_);
-      auto it = std::find_if(parked_.begin(), parked_.end(), [&](const parked_send& p) { return p.to.incarnation() == incarnation; });
+      auto it = std::find_if(parked_.begin(), parked_.end(), [&](const parked_send& p) {
+        return (incarnation != 0 && p.to.incarnation() == incarnation) || (!address.empty() && p.to.address() == address);
+      });
       if (it == parked_.end()) return;
       if (!regardless && !has_room_for(it->to)) return;  // (the transport says when there is room again)
       next = *it;

@@ -246,6 +246,6 @@ void router::peer_up(const node_identity& peer) { node_.peer_up(peer); }
 
 void router::peer_down(const node_identity& peer, const error& why) { node_.peer_down(peer, why); }
 
-void router::room(const node_identity& peer) { node_.room(peer.incarnation); }
+void router::room(const node_identity& peer) { node_.room(peer.incarnation, peer.address); }
 
 }  // namespace coactor::detail

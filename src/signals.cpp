@@ -395,7 +395,7 @@ void node_core::peer_up(const node_identity& peer) noexcept {
 }
 
 void node_core::peer_down(const node_identity& peer, const error& why) noexcept {
-  room(peer.incarnation, true);  // what waited for room goes, for the transport to give back
+  room(peer.incarnation, {}, true);  // what waited for room goes, for the transport to give back
   std::vector<remote_watch> lost;
   std::vector<pid> watchers;
   {

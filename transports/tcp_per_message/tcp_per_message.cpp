@@ -19,6 +19,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct exchange {
 struct peer_queue {
   std::deque<std::string> frames;  // waiting for a free slot
   unsigned in_flight = 0;
+  std::size_t bytes = 0;           // of the frames waiting and in flight
+  bool wants_room = false;         // found full: the host hears when it is not (room)
+  std::uint64_t incarnation = 0;   // the last one a handshake showed there (for room)
 };
 
 class per_message_policy final : public tcp::connection_policy {
@@ -48,6 +52,16 @@ class per_message_policy final : public tcp::connection_policy {
   per_message_policy(tcp::transport_core& core, const tcp_per_message_options& options)
       : core_(core), options_(options) {
     options_.max_in_flight_per_peer = std::max(1u, options_.max_in_flight_per_peer);
+    options_.max_queued_frames = std::max<std::size_t>(1, options_.max_queued_frames);
+    options_.max_queued_bytes = std::max<std::size_t>(64 * 1024, options_.max_queued_bytes);
+  }
+
+  bool has_room(const peer_ref& ref) override {
+    std::lock_guard lock(mutex_);
+    auto it = peers_.find(ref.address);
+    if (stopped_ || it == peers_.end() || fits(it->second, 0)) return true;
+    it->second.wants_room = true;
+    return false;
   }
 
   wire::connection_mode mode() const noexcept override { return wire::connection_mode::per_message; }
@@ -61,11 +75,18 @@ class per_message_policy final : public tcp::connection_policy {
       std::lock_guard lock(mutex_);
       if (stopped_) {
         why = error(errc::stopped, "the transport shut down");
+      } else if (auto full = peers_.find(ref.address); full != peers_.end() && !fits(full->second, frame.size())) {
+        full->second.wants_room = true;
+        why = error(errc::queue_full, "tcp_per_message: the queue for " + full->first + " is full (" +
+                                          std::to_string(full->second.frames.size() + full->second.in_flight) + " frames, " +
+                                          std::to_string(full->second.bytes) +
+                                          " bytes; tcp_per_message_options::max_queued_frames, max_queued_bytes)");
       } else {
         core_.link().hold(1);
         auto it = peers_.find(ref.address);
         if (it == peers_.end()) it = peers_.emplace(std::string(ref.address), peer_queue{}).first;
         peer_queue& q = it->second;
+        q.bytes += frame.size();
         if (q.in_flight < options_.max_in_flight_per_peer) {
           ++q.in_flight;
           start(it->first, std::string(frame));
@@ -127,8 +148,12 @@ class per_message_policy final : public tcp::connection_policy {
       }
       peer_queue& q = it->second;
       q.in_flight -= static_cast<unsigned>(cancelled.size());
+      for (const auto& x : cancelled) q.bytes -= x->frame.size();
       if (!replaced) {
-        for (const std::string& f : q.frames) held.append(f);
+        for (const std::string& f : q.frames) {
+          held.append(f);
+          q.bytes -= f.size();
+        }
         q.frames.clear();
       }
       if (q.in_flight == 0 && q.frames.empty()) peers_.erase(it);
@@ -166,6 +191,7 @@ class per_message_policy final : public tcp::connection_policy {
       {
         std::lock_guard lock(mutex_);
         xx->incarnation = hello.node.incarnation;
+        if (auto it = peers_.find(xx->address); it != peers_.end()) it->second.incarnation = hello.node.incarnation;
       }
       core_.peer_seen(hello.node, [this, xx] {  // not if it was given up meanwhile (its peer reported down)
         std::lock_guard lock(mutex_);
@@ -232,6 +258,7 @@ class per_message_policy final : public tcp::connection_policy {
   /// (`peer_gone`), the core. Once per exchange.
   void settle(const std::shared_ptr<exchange>& x, const error& why, bool peer_gone = false) {
     std::shared_ptr<tcp::connection> conn;
+    std::optional<node_identity> roomy;
     {
       std::lock_guard lock(mutex_);
       if (x->done) return;
@@ -241,6 +268,12 @@ class per_message_policy final : public tcp::connection_policy {
       if (auto it = peers_.find(x->address); it != peers_.end()) {
         peer_queue& q = it->second;
         --q.in_flight;
+        q.bytes -= x->frame.size();
+        if (q.wants_room && (q.frames.size() + q.in_flight) <= options_.max_queued_frames / 2 &&
+            q.bytes <= options_.max_queued_bytes / 2) {
+          q.wants_room = false;
+          roomy = node_identity{q.incarnation, {}, x->address, codec::binary};
+        }
         if (!stopped_ && !q.frames.empty()) {
           std::string next = std::move(q.frames.front());
           q.frames.pop_front();
@@ -255,7 +288,14 @@ class per_message_policy final : public tcp::connection_policy {
     if (conn) conn->close(error(errc::stopped, "done"));
     if (why.code()) core_.link().call([&](transport_host& host) { host.undeliverable(x->frame, why); });
     core_.link().release(1);
+    if (roomy) core_.link().call([&](transport_host& host) { host.room(*roomy); });
     if (peer_gone) core_.peer_lost_at(x->address, why);
+  }
+
+  /// Whether a frame of `bytes` (0: any small one) may join q (mutex held).
+  bool fits(const peer_queue& q, std::size_t bytes) const {
+    return q.frames.size() + q.in_flight < options_.max_queued_frames &&
+           q.bytes + std::max<std::size_t>(bytes, 1) <= options_.max_queued_bytes;
   }
 
   tcp::transport_core& core_;  // owns this policy

@@ -108,8 +108,9 @@ class node_core {
   /// Takes back what `waiter` parked; null if it was sent meanwhile.
   envelope* unpark(const pid& waiter) noexcept;
   /// transport_host::room, and a peer down (its frames are then given back by the transport as they go):
-  /// sends what was parked for the incarnation, while the transport has room.
-  void room(std::uint64_t incarnation, bool regardless = false) noexcept;
+  /// sends what was parked for the incarnation (or, when `address` is not empty, for pids at that
+  /// address), while the transport has room.
+  void room(std::uint64_t incarnation, std::string_view address, bool regardless = false) noexcept;
 
   /// route(), from a thread that may not be one of the scheduler's: on a single-threaded scheduler the
   /// delivery is handed to the scheduler's thread (in order, per calling thread).

@@ -311,4 +311,16 @@ TEMPLATE_TEST_CASE("tcp: a peer process killed with SIGKILL fires every monitor 
   // The stream was told, in the end, that the node it streamed to cannot be reached.
   REQUIRE(streamed.last_failure);
   CHECK(*streamed.last_failure == errc::unreachable);
+  // The counts balance: of what was sent to the killed node, each frame was delivered (acknowledged) or
+  // given back, none is left in flight.
+  if constexpr (std::is_same_v<TestType, pooled>) {
+    std::optional<peer_stats> dead;
+    for (const peer_stats& p : client->peers())
+      if (p.peer.incarnation == server.incarnation()) dead = p;
+    REQUIRE(dead);
+    INFO("sent " << dead->sent << ", delivered " << dead->delivered << ", failed " << dead->failed);
+    CHECK(dead->sent > 0);
+    CHECK(dead->in_flight() == 0);
+    CHECK(dead->sent == dead->delivered + dead->failed);
+  }
 }

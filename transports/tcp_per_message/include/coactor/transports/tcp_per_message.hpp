@@ -74,6 +74,11 @@ struct tcp_per_message_options {
   unsigned max_in_flight_per_peer = 1;
   /// The accepting side closes (with a bye) a connection on which nothing was read or written for this long.
   duration idle_timeout = std::chrono::seconds(30);
+  /// The bound of the queue per peer: frames waiting for a slot or on the wire without their ack. A
+  /// frame that would take it past either bound is given back (errc::queue_full); has_room() says so
+  /// first, and the host hears when there is room again (below half of both). At least 1 and 64 KiB.
+  std::size_t max_queued_frames = std::size_t{1} << 20;
+  std::size_t max_queued_bytes = std::size_t{256} << 20;
 };
 
 class tcp_per_message_transport final : public tcp::transport {
