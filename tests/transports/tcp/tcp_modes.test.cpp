@@ -90,7 +90,7 @@ TEMPLATE_TEST_CASE("tcp modes: a pooled node and a per-message node, requests an
   int pong_n = 0;
   std::optional<count_reply> counted;
   const std::int64_t n = 200 / slowdown;
-  client->spawn([&, name, n](context self) -> process {
+  client->spawn([&, name](context self) -> process {
     auto r = co_await self.request<std::string>(name, coactor::make<ping>(1, TestType::client::name, self.pid()), 10s);
     if (r) reply = *r;
     auto p = co_await self.receive<pong>(10s);  // a plain send from the server to our pid
