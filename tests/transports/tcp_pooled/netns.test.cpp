@@ -9,8 +9,9 @@
 //     between them: veth-a (10.231.0.1/24) in a, veth-b (10.231.0.2/24) in b. These addresses exist only
 //     in those two namespaces, and nothing else is up in them (not even lo): whatever the nodes send has
 //     nowhere else to go. Nothing is ever created in the namespace the test started in.
-//   * The server is a tcp_test_peer (../tcp/tcp_peer.cpp) started in b with `ip netns exec`, listening
-//     on 10.231.0.2.
+//   * The server is a tcp_test_peer (../tcp/tcp_peer.cpp) started in b (spawned while the main thread is
+//     in b), listening on 10.231.0.2. Commands meant for one namespace are spawned the same way: `ip -n`
+//     and `ip netns exec` remount / first, which fails in a chroot.
 //   * The client node runs in this process, in a: the main thread enters a (setns) before the node, its
 //     threads and its sockets exist. A socket stays in the namespace of the thread that created it, and a
 //     thread starts in the namespace of the thread that started it, so everything of the node's is in a
@@ -114,6 +115,43 @@ command_result run(std::vector<std::string> argv) {
   return r;
 }
 
+/// The calling thread in a named namespace for as long as this lives; then back where it was.
+class inside_namespace {
+ public:
+  explicit inside_namespace(const std::string& name) {
+    home_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int there = ::open((netns_dir + name).c_str(), O_RDONLY | O_CLOEXEC);
+    if (home_ < 0 || there < 0 || ::setns(there, CLONE_NEWNET) != 0)
+      why_not_ = std::strerror(errno);
+    else
+      entered_ = true;
+    if (there >= 0) ::close(there);
+  }
+  ~inside_namespace() {
+    if (entered_) ::setns(home_, CLONE_NEWNET);
+    if (home_ >= 0) ::close(home_);
+  }
+  inside_namespace(const inside_namespace&) = delete;
+  inside_namespace& operator=(const inside_namespace&) = delete;
+
+  bool entered() const noexcept { return entered_; }
+  const std::string& why_not() const noexcept { return why_not_; }
+
+ private:
+  int home_ = -1;
+  bool entered_ = false;
+  std::string why_not_;
+};
+
+/// Runs `argv` in the namespace `name`: spawned from this thread while it is in there (a child starts in
+/// the namespace of the thread that started it). Not `ip -n` nor `ip netns exec`: those remount / on the
+/// way in, which fails where / is not a mount point (a chroot, as in a fresh Debian root).
+command_result run_in(const std::string& name, std::vector<std::string> argv) {
+  inside_namespace in(name);
+  if (!in.entered()) return {-1, "cannot enter " + name + ": " + in.why_not()};
+  return run(std::move(argv));
+}
+
 /// The two namespaces and the veth pair between them. make() builds them; the destructor kills whatever
 /// still runs in them and deletes them (their interfaces go with them).
 class namespace_pair {
@@ -146,27 +184,28 @@ class namespace_pair {
       made_.push_back(name);
     }
     // Both ends made where they live: nothing appears in the test's own namespace.
-    const command_result veth = run({ip_, "-n", a_, "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b",
-                                     "netns", b_});
+    const command_result veth = run_in(a_, {ip_, "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b",
+                                            "netns", b_});
     if (!veth.ok()) return "cannot make a veth pair: " + veth.output;
     return {};
   }
 
   /// Gives the two ends their addresses and brings them up; what went wrong, empty if nothing.
   std::string configure() {
-    for (auto& step : std::vector<std::vector<std::string>>{
-             {ip_, "-n", a_, "address", "add", std::string(client_host) + "/24", "dev", "veth-a"},
-             {ip_, "-n", b_, "address", "add", std::string(server_host) + "/24", "dev", "veth-b"},
-             {ip_, "-n", a_, "link", "set", "veth-a", "up"},
-             {ip_, "-n", b_, "link", "set", "veth-b", "up"}}) {
-      const command_result r = run(step);
-      if (!r.ok()) return step[3] + " " + step[4] + " failed: " + r.output;
+    const std::vector<std::pair<std::string, std::vector<std::string>>> steps{
+        {a_, {ip_, "address", "add", std::string(client_host) + "/24", "dev", "veth-a"}},
+        {b_, {ip_, "address", "add", std::string(server_host) + "/24", "dev", "veth-b"}},
+        {a_, {ip_, "link", "set", "veth-a", "up"}},
+        {b_, {ip_, "link", "set", "veth-b", "up"}}};
+    for (const auto& [where, step] : steps) {
+      const command_result r = run_in(where, step);
+      if (!r.ok()) return step[1] + " " + step[2] + " in " + where + " failed: " + r.output;
     }
     return {};
   }
 
   /// Sets veth-a up or down (in a): the link between the namespaces is cut or restored.
-  command_result link_a(bool up) { return run({ip_, "-n", a_, "link", "set", "veth-a", up ? "up" : "down"}); }
+  command_result link_a(bool up) { return run_in(a_, {ip_, "link", "set", "veth-a", up ? "up" : "down"}); }
 
  private:
   void kill_everything_in(const std::string& name) {
@@ -178,34 +217,6 @@ class namespace_pair {
   std::string ip_;
   std::string a_, b_;
   std::vector<std::string> made_;
-};
-
-/// The calling thread in a named namespace for as long as this lives; then back where it was.
-class inside_namespace {
- public:
-  explicit inside_namespace(const std::string& name) {
-    home_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    const int there = ::open((netns_dir + name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (home_ < 0 || there < 0 || ::setns(there, CLONE_NEWNET) != 0)
-      why_not_ = std::strerror(errno);
-    else
-      entered_ = true;
-    if (there >= 0) ::close(there);
-  }
-  ~inside_namespace() {
-    if (entered_) ::setns(home_, CLONE_NEWNET);
-    if (home_ >= 0) ::close(home_);
-  }
-  inside_namespace(const inside_namespace&) = delete;
-  inside_namespace& operator=(const inside_namespace&) = delete;
-
-  bool entered() const noexcept { return entered_; }
-  const std::string& why_not() const noexcept { return why_not_; }
-
- private:
-  int home_ = -1;
-  bool entered_ = false;
-  std::string why_not_;
 };
 
 /// True when the calling thread is in the namespace `name` (the same namespace object, by inode).
@@ -257,10 +268,19 @@ TEST_CASE("tcp_pooled in network namespaces: a cut link gets the server's node d
   const auto detected_within = quick.peer_timeout + 2s * slowdown;
   // The server in b, beating as often as the client (a node waits at least 1.5 times the interval its
   // peer announced).
-  peer_process server_process(ip, std::vector<std::string>{"netns", "exec", namespaces.b(), COACTOR_TCP_TEST_PEER,
-                                                           "pooled", std::string(server_host) + ":0", "100", "500"});
-  const process_name name{server_process.address(), "server"};
-  REQUIRE(server_process.address().rfind(std::string(server_host) + ":", 0) == 0);
+  // (Started from this thread while it is in b: the child starts there.)
+  std::optional<peer_process> server_process;
+  {
+    inside_namespace in_b(namespaces.b());
+    if (!in_b.entered()) {
+      cannot_run("cannot enter namespace " + namespaces.b() + ": " + in_b.why_not());
+      return;
+    }
+    server_process.emplace(COACTOR_TCP_TEST_PEER,
+                           std::vector<std::string>{"pooled", std::string(server_host) + ":0", "100", "500"});
+  }
+  const process_name name{server_process->address(), "server"};
+  REQUIRE(server_process->address().rfind(std::string(server_host) + ":", 0) == 0);
 
   // From here on the main thread is in a, and the node with it: its sockets must never be anywhere else.
   inside_namespace in_a(namespaces.a());
@@ -345,7 +365,7 @@ TEST_CASE("tcp_pooled in network namespaces: a cut link gets the server's node d
     REQUIRE(meeting);
   }
   REQUIRE(first_up);
-  CHECK(first_up->address == server_process.address());
+  CHECK(first_up->address == server_process->address());
 
   // Cut: veth-a down in a. Nothing is closed; the heartbeats stop getting through, both ways.
   CHECK_FALSE(lost.load());  // the server's node was not declared down before
@@ -364,7 +384,7 @@ TEST_CASE("tcp_pooled in network namespaces: a cut link gets the server's node d
   CHECK(down_at - cut < detected_within);
   REQUIRE(seen_node_down);
   INFO("node_down " << ms(node_down_at - cut) << " ms after the cut: " << seen_node_down->reason);
-  CHECK(seen_node_down->address == server_process.address());
+  CHECK(seen_node_down->address == server_process->address());
   CHECK(seen_node_down->incarnation == first_up->incarnation);
   CHECK(node_down_at - cut < detected_within);
 
@@ -381,7 +401,7 @@ TEST_CASE("tcp_pooled in network namespaces: a cut link gets the server's node d
   CHECK(*reply_after == "pong:again");
   INFO("answered " << ms(answered_at - restored) << " ms after the restore");
   REQUIRE(second_up);
-  CHECK(second_up->address == server_process.address());
+  CHECK(second_up->address == server_process->address());
   CHECK(second_up->incarnation == first_up->incarnation);  // the same node, met again
-  CHECK(server_process.wait(10s * slowdown) == 0);         // it got the quit, over the restored link
+  CHECK(server_process->wait(10s * slowdown) == 0);         // it got the quit, over the restored link
 }
