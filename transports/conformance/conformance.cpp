@@ -283,8 +283,10 @@ class watched_transport final : public transport, private transport_host {
   }
   result<node_address> listen(std::string_view address) override { return inner_->listen(address); }
   void send(const peer_ref& peer, std::string_view frame) override {
-    log_->add(peer_log::what::sent, wire::target_incarnation(frame), clock_.now(), frame);
     inner_->send(peer, frame);
+    // Logged once the transport has it (the caller's bytes are still there): a send still in progress
+    // when the peer was reported down, on another thread, is not one that came before the report.
+    log_->add(peer_log::what::sent, wire::target_incarnation(frame), clock_.now(), frame);
   }
   void shutdown() override { inner_->shutdown(); }
   std::vector<peer_stats> peers() const override { return inner_->peers(); }
