@@ -117,11 +117,13 @@ TEST_CASE("tcp_pooled: a million messages over connections broken ten times arri
   CHECK(s.sent == 1);                // the reply
   CHECK(s.sent == s.delivered + s.failed);
   CHECK(c.received == s.delivered);
-  // Nothing reported, but a handshake the test broke (a connection being made again as it broke).
+  // Nothing reported, but a handshake the test broke: a connection being made again as one side reset it
+  // (reported by that side as broken on purpose, by the other as a handshake that failed).
   auto unexpected = [](const error_log& log) {
     std::size_t count = 0;
     for (const auto& e : log.entries())
-      if (e.detail.find("broken on purpose") == std::string::npos) ++count;
+      if (e.detail.find("broken on purpose") == std::string::npos && e.detail.find("handshake from") == std::string::npos)
+        ++count;
     return count;
   };
   CHECK(unexpected(server.errors()) == 0);
