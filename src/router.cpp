@@ -153,8 +153,7 @@ result<void> router::deliver(const node_identity& from, std::string_view frame) 
     return bad;
   }
   const wire::frame_view& f = *parsed;
-  if (f.kind != wire::frame_kind::message && f.kind != wire::frame_kind::request && f.kind != wire::frame_kind::reply &&
-      f.kind != wire::frame_kind::failure) {  // the transport's own frames, never a node's
+  if (!wire::is_data(f.kind)) {  // the transport's own frames, never a node's
     bad_frames_.fetch_add(1, std::memory_order_relaxed);
     error bad(errc::protocol, "unexpected frame of kind " + std::to_string(static_cast<int>(f.kind)) + " from " +
                                   from.name + " (" + from.address + ")");

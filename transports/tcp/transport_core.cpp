@@ -243,7 +243,7 @@ void transport_core::dispatch(connection& conn, std::string_view frames, bool ac
         if (in.stream == at->stream && in.delivered > 0) theirs = wire::stream_position{in.stream, in.delivered};
         continue;
       }
-      const bool data = kind >= wire::frame_kind::message && kind <= wire::frame_kind::failure;
+      const bool data = wire::is_data(kind);
       if (r.stream != 0 && data) {
         const std::uint64_t number = r.next++;
         if (r.stream != in.stream || number <= in.delivered) {  // delivered already, or given up by its sender

@@ -710,8 +710,7 @@ class pooled_policy final : public tcp::connection_policy {
     tcp::frame_queue data;
     std::size_t others = 0;
     q.for_each([&](std::string_view f) {
-      const auto kind = tcp::frame_queue::kind_of(f);
-      if (kind >= wire::frame_kind::message && kind <= wire::frame_kind::failure)
+      if (wire::is_data(tcp::frame_queue::kind_of(f)))
         data.append(f);
       else
         ++others;

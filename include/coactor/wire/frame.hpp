@@ -76,6 +76,10 @@ inline constexpr frame_kind last_frame_kind = frame_kind::received;
 
 inline constexpr std::uint16_t flag_to_name = 1;
 
+/// A data frame (message, request, reply, failure): what a node delivers; the other kinds are the
+/// transport's own.
+constexpr bool is_data(frame_kind k) noexcept { return k >= frame_kind::message && k <= frame_kind::failure; }
+
 /// The incarnation of the node a data frame (message, request, reply, failure; complete, as frame_size()
 /// delimits it) is for: its target pid's, read from its header without parsing the rest. 0 for a frame
 /// to a registered name, of another kind, or too short to say.

@@ -73,7 +73,7 @@ TEST_CASE("tcp_pooled: a million messages over connections broken ten times arri
 
   std::optional<count_reply> counted;
   std::atomic<bool> finished{false};
-  client->spawn([&, name, n](context self) -> process {
+  client->spawn([&, name](context self) -> process {
     for (std::int64_t i = 0; i < n; ++i) {
       self.send(name, seq{i});
       if (i % 1024 == 1023) co_await self.yield_now();
